@@ -1,0 +1,1 @@
+"""Subcommands of the ``boundcheck`` command, one module each (found by ``boundcheck.cli``)."""

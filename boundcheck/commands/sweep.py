@@ -1,0 +1,36 @@
+"""``boundcheck sweep CONFIG.toml``: run a claim over a grid of options and seeds into a SQLite store."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import _validate as validate
+from ..sweep import load_config, run_sweep
+
+NAME = "sweep"
+HELP = "run a claim over a grid of its options and seeds (TOML config); results go to a SQLite store"
+USES_INSTANCE = False
+
+
+def add_arguments(parser):
+    parser.add_argument("config", metavar="CONFIG.toml", help="sweep configuration (see data/example_sweep.toml)")
+    parser.add_argument("--store", metavar="FILE.sqlite",
+                        help="SQLite store of the results (default: CONFIG with the suffix .sqlite)")
+    parser.add_argument("--resume", action="store_true", help="skip the cells already in the store")
+    parser.add_argument("--workers", type=int, metavar="K",
+                        help="local worker processes (default: the number of CPUs; 1 runs in this process)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the cells on the Dask cluster at ADDRESS (tcp://host:port)")
+
+
+def run(args, rng):
+    if args.workers is not None:
+        validate.integer("--workers", args.workers, minimum=1, maximum=1024)
+    if args.workers is not None and args.scheduler is not None:
+        raise validate.BoundcheckInputError("--workers and --scheduler exclude each other (Dask decides the workers)")
+    # the sweep seed is [sweep] seed in the TOML; --seed is used only when the TOML names none
+    config = load_config(args.config, default_seed=args.seed)
+    store = args.store if args.store is not None else os.path.splitext(args.config)[0] + ".sqlite"
+    return run_sweep(config, store, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                     progress=sys.stderr.isatty(), config_path=args.config)

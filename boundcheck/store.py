@@ -1,0 +1,247 @@
+r"""The embedded SQLite store of sweep results: one row per finished cell, one per record.
+
+A sweep (:mod:`boundcheck.sweep`) is a list of cells, each a claim run with fixed options and
+a fixed seed. When a cell finishes, its records and its provenance are written in **one
+transaction**; a sweep killed at any point therefore leaves only whole cells behind, and a
+resumed sweep runs exactly the cells that are missing.
+
+Tables
+------
+``sweeps``
+    ``name`` (primary key), ``config`` (canonical JSON of the sweep's configuration) and
+    ``config_hash``; a store refuses to mix two different configurations under one name.
+``cells``
+    ``(sweep, cell)`` primary key, ``claim``, ``options`` (JSON), ``replicate``, ``seed``,
+    ``provenance`` (JSON: seed, versions, parameters), ``elapsed`` (seconds; informative only,
+    never part of a result).
+``records``
+    ``(sweep, cell, position)`` primary key and the record's fields: ``claim, lhs, rhs,
+    relation, margin, verdict, interval_low, interval_high, params`` (JSON), ``seed``.
+
+Records read back are exactly the JSON-ready dicts of :meth:`CheckResult.to_dict`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sqlite3
+
+from . import _validate as validate
+
+__all__ = ["Store", "canonical_json", "config_hash", "open_store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    config_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cells (
+    sweep TEXT NOT NULL REFERENCES sweeps(name),
+    cell INTEGER NOT NULL,
+    claim TEXT NOT NULL,
+    options TEXT NOT NULL,
+    replicate INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    provenance TEXT NOT NULL,
+    elapsed REAL,
+    PRIMARY KEY (sweep, cell)
+);
+CREATE TABLE IF NOT EXISTS records (
+    sweep TEXT NOT NULL,
+    cell INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    claim TEXT NOT NULL,
+    lhs REAL, rhs REAL, relation TEXT, margin REAL, verdict TEXT,
+    interval_low REAL, interval_high REAL,
+    params TEXT NOT NULL,
+    seed INTEGER,
+    PRIMARY KEY (sweep, cell, position),
+    FOREIGN KEY (sweep, cell) REFERENCES cells(sweep, cell)
+);
+"""
+
+
+def canonical_json(obj):
+    """JSON with sorted keys and no spaces: equal objects give byte-identical text."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def config_hash(config_dict):
+    """SHA-256 of the canonical JSON of a sweep configuration."""
+    return hashlib.sha256(canonical_json(config_dict).encode()).hexdigest()
+
+
+def _to_sql(value):
+    """A record number for SQL: floats as they are; the "nan"/"inf" strings of ``_plain`` back to floats."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return float(value)
+    return float(value)
+
+
+def _from_sql(value):
+    """Back to the JSON-ready form of ``CheckResult.to_dict`` (non-finite numbers as strings)."""
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+class Store:
+    """A sweep store in one SQLite file. Use :func:`open_store`, or ``Store(path)`` as a context manager."""
+
+    def __init__(self, path):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"store must be a file path; got {path!r} ({type(path).__name__})")
+        self.path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"store: the folder {directory!r} does not exist")
+        if os.path.isdir(self.path):
+            raise validate.BoundcheckInputError(f"store must be a file, not a folder; got {self.path!r}")
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = DELETE")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise validate.BoundcheckInputError(
+                f"store must be a boundcheck SQLite file; {self.path!r} is not ({err})") from None
+
+    # -- context management ---------------------------------------------------------------------
+
+    def close(self):
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- sweeps ---------------------------------------------------------------------------------
+
+    def register_sweep(self, name, config_dict, *, resume):
+        """Record sweep ``name`` with its configuration, or check it matches the stored one.
+
+        Without ``resume`` a sweep that already has finished cells is an error (rerunning would
+        mix two runs); with ``resume`` the stored configuration must be identical.
+        """
+        digest = config_hash(config_dict)
+        row = self._conn.execute("SELECT config_hash FROM sweeps WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            with self._transaction() as conn:
+                conn.execute("INSERT INTO sweeps (name, config, config_hash) VALUES (?, ?, ?)",
+                             (name, canonical_json(config_dict), digest))
+            return
+        if row[0] != digest:
+            raise validate.BoundcheckInputError(
+                f"sweep {name!r} is already in {self.path!r} with a different configuration; "
+                "give the sweep another name or use another --store")
+        if not resume and self.finished_cells(name):
+            raise validate.BoundcheckInputError(
+                f"sweep {name!r} already has finished cells in {self.path!r}; pass --resume to finish it")
+
+    def sweeps(self):
+        """Names of the sweeps in the store, in insertion order."""
+        return [r[0] for r in self._conn.execute("SELECT name FROM sweeps ORDER BY rowid")]
+
+    def sweep_config(self, name):
+        row = self._conn.execute("SELECT config FROM sweeps WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise validate.BoundcheckInputError(f"sweep must be one of {self.sweeps()}; got {name!r}")
+        return json.loads(row[0])
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def finished_cells(self, sweep):
+        """The set of cell indices of ``sweep`` whose records are stored."""
+        return {r[0] for r in self._conn.execute("SELECT cell FROM cells WHERE sweep = ?", (sweep,))}
+
+    def write_cell(self, sweep, cell, *, claim, options, replicate, seed, records, provenance, elapsed=None):
+        """Write one finished cell and its records in a single transaction (all or nothing).
+
+        Writing a cell that is already stored is an error (a sweep never duplicates a cell).
+        """
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO cells (sweep, cell, claim, options, replicate, seed, provenance, elapsed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sweep, int(cell), claim, canonical_json(options), int(replicate), int(seed),
+                 canonical_json(provenance), elapsed))
+            conn.executemany(
+                "INSERT INTO records (sweep, cell, position, claim, lhs, rhs, relation, margin, verdict, "
+                "interval_low, interval_high, params, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sweep, int(cell), pos, rec["claim"], _to_sql(rec["lhs"]), _to_sql(rec["rhs"]), rec["relation"],
+                  _to_sql(rec["margin"]), rec["verdict"],
+                  None if rec["interval"] is None else _to_sql(rec["interval"][0]),
+                  None if rec["interval"] is None else _to_sql(rec["interval"][1]),
+                  canonical_json(rec["params"]), rec["seed"])
+                 for pos, rec in enumerate(records)])
+
+    def cells(self, sweep=None):
+        """Finished cells as dicts (sweep, cell, claim, options, replicate, seed, provenance, elapsed)."""
+        query = "SELECT sweep, cell, claim, options, replicate, seed, provenance, elapsed FROM cells"
+        args = ()
+        if sweep is not None:
+            query += " WHERE sweep = ?"
+            args = (sweep,)
+        out = []
+        for row in self._conn.execute(query + " ORDER BY sweep, cell", args):
+            out.append(dict(sweep=row[0], cell=row[1], claim=row[2], options=json.loads(row[3]),
+                            replicate=row[4], seed=row[5], provenance=json.loads(row[6]), elapsed=row[7]))
+        return out
+
+    def records(self, sweep=None, claims=None):
+        """Stored records, ordered by sweep, cell, position; each a dict with the record keys plus
+        ``sweep``, ``cell``, ``replicate`` and ``options`` (the cell's sweep options)."""
+        query = ("SELECT r.sweep, r.cell, r.position, r.claim, r.lhs, r.rhs, r.relation, r.margin, r.verdict, "
+                 "r.interval_low, r.interval_high, r.params, r.seed, c.options, c.replicate "
+                 "FROM records r JOIN cells c ON r.sweep = c.sweep AND r.cell = c.cell")
+        where, args = [], []
+        if sweep is not None:
+            where.append("r.sweep = ?")
+            args.append(sweep)
+        if claims:
+            where.append("lower(r.claim) IN (" + ",".join("?" for _ in claims) + ")")
+            args.extend(" ".join(str(c).split()).lower() for c in claims)
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        out = []
+        for row in self._conn.execute(query + " ORDER BY r.sweep, r.cell, r.position", args):
+            interval = None if row[9] is None else [_from_sql(row[9]), _from_sql(row[10])]
+            out.append(dict(sweep=row[0], cell=row[1], position=row[2], claim=row[3], lhs=_from_sql(row[4]),
+                            rhs=_from_sql(row[5]), relation=row[6], margin=_from_sql(row[7]), verdict=row[8],
+                            interval=interval, params=json.loads(row[11]), seed=row[12],
+                            options=json.loads(row[13]), replicate=row[14]))
+        return out
+
+
+def open_store(path, *, must_exist=False):
+    """Open (or create) the store at ``path``; with ``must_exist`` a missing file is an error."""
+    if must_exist:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"store must be a file path; got {path!r} ({type(path).__name__})")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"store: no such file {os.fspath(path)!r}")
+    return Store(path)

@@ -1,0 +1,345 @@
+r"""Sweeps: one registered claim over a grid of its options and many seeds, results into a store.
+
+A sweep configuration is a TOML file::
+
+    [sweep]
+    claim = "Equation 4 event"   # a registered claim label
+    name = "eq4-width"           # optional; default: the file's stem
+    seed = 0                     # the sweep seed; every cell's seed is spawned from it
+    replicates = 4               # seeds per grid point (default 1)
+
+    [grid]                       # every combination of these values is a grid point
+    width = [64, 128, 256]
+    dim = [4, 8]
+
+    [fixed]                      # options passed to every cell unchanged (optional)
+    failure_prob = 0.05
+
+Grid and fixed options may be any keyword the claim's check function accepts, not only the
+common command-line options (so ``bound_factor`` or ``claimed_mean`` can be swept too).
+
+Cells are the grid points in row-major order of the ``[grid]`` table (the first key varies
+slowest), each repeated ``replicates`` times. Cell ``i`` draws from
+``numpy.random.default_rng(seed_i)`` where ``seed_i`` is a 63-bit integer taken from
+``SeedSequence(sweep_seed, spawn_key=(i,))`` -- the ``i``-th child of
+``SeedSequence(sweep_seed).spawn``. A cell's result therefore depends only on the sweep seed and
+its index, never on the number or kind of workers, and ``boundcheck verify CLAIM --seed seed_i``
+with the same options reproduces it.
+
+Cells run in local worker processes (``workers``), in this process (``workers=1``), or on a
+Dask cluster (``scheduler``); the main process writes each finished cell to the store in one
+transaction, so an interrupted sweep resumed with ``resume=True`` loses and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import inspect
+import itertools
+import math
+import numbers
+import os
+import sys
+import time
+import tomllib
+
+import numpy as np
+
+from . import _validate as validate
+from .provenance import provenance
+from .registry import get_claim
+from .store import open_store
+
+__all__ = ["SweepConfig", "Cell", "load_config", "parse_config", "cell_seed", "make_cells", "run_cell",
+           "run_sweep"]
+
+_SECTIONS = ("sweep", "grid", "fixed")
+_SWEEP_KEYS = ("claim", "name", "seed", "replicates")
+_RESERVED = ("rng", "seed")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """One unit of work: ``claim`` with ``options`` drawn from ``default_rng(seed)``."""
+
+    index: int
+    claim: str
+    options: dict
+    replicate: int
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """A parsed, validated sweep configuration (see the module docstring for the TOML form)."""
+
+    claim: str
+    name: str
+    seed: int
+    replicates: int
+    grid: dict
+    fixed: dict
+
+    def to_dict(self):
+        return {"claim": self.claim, "name": self.name, "seed": self.seed, "replicates": self.replicates,
+                "grid": {k: list(v) for k, v in self.grid.items()}, "fixed": dict(self.fixed)}
+
+    @property
+    def n_cells(self):
+        return math.prod(len(v) for v in self.grid.values()) * self.replicates
+
+
+def _scalar_ok(value):
+    if isinstance(value, bool) or isinstance(value, str):
+        return True
+    if isinstance(value, numbers.Integral):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return False
+
+
+def _check_option_value(where, key, value):
+    if not _scalar_ok(value):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise validate.BoundcheckInputError(
+            f"{where}.{key} must hold finite numbers, strings or booleans; got {shown}")
+
+
+def parse_config(data, *, default_name="sweep", default_seed=0):
+    """Validate a configuration dict (as read from TOML) and return a :class:`SweepConfig`."""
+    if not isinstance(data, dict):
+        raise TypeError(f"sweep configuration must be a table; got {type(data).__name__}")
+    unknown = [k for k in data if k not in _SECTIONS]
+    if unknown:
+        raise validate.BoundcheckInputError(
+            f"sweep configuration sections must be among {', '.join(_SECTIONS)}; got {unknown[0]!r}")
+    head = data.get("sweep")
+    if not isinstance(head, dict):
+        raise validate.BoundcheckInputError("sweep configuration must have a [sweep] table naming the claim")
+    bad = [k for k in head if k not in _SWEEP_KEYS]
+    if bad:
+        raise validate.BoundcheckInputError(f"[sweep] keys must be among {', '.join(_SWEEP_KEYS)}; got {bad[0]!r}")
+    if "claim" not in head:
+        raise validate.BoundcheckInputError("[sweep] must name the claim, e.g. claim = \"Equation 4 event\"")
+    if not isinstance(head["claim"], str):
+        raise TypeError(f"sweep.claim must be a string; got {head['claim']!r}")
+    claim = get_claim(head["claim"])
+    name = head.get("name", default_name)
+    if not isinstance(name, str) or not name.strip():
+        raise validate.BoundcheckInputError(f"sweep.name must be a non-empty string; got {name!r}")
+    seed = validate.integer("sweep.seed", head.get("seed", default_seed), minimum=0, maximum=2**63 - 1)
+    replicates = validate.integer("sweep.replicates", head.get("replicates", 1), minimum=1, maximum=10**6)
+
+    accepted = inspect.signature(claim.check).parameters
+    allowed = [p for p in accepted if p not in _RESERVED]
+    grid, fixed = {}, {}
+    for section, target in (("grid", grid), ("fixed", fixed)):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise validate.BoundcheckInputError(f"[{section}] must be a table of options; got {table!r}")
+        for key, value in table.items():
+            if key not in accepted or key in _RESERVED:
+                raise validate.BoundcheckInputError(
+                    f"{section}.{key} is not an option of {claim.label!r}; allowed: {', '.join(allowed)}")
+            if key == "instance":
+                raise validate.BoundcheckInputError(f"{section}.instance cannot be swept; use verify --instance")
+            if section == "grid":
+                if not isinstance(value, list) or not value:
+                    raise validate.BoundcheckInputError(
+                        f"grid.{key} must be a non-empty list of values; got {value!r}")
+                for v in value:
+                    _check_option_value("grid", key, v)
+                target[key] = list(value)
+            else:
+                _check_option_value("fixed", key, value)
+                target[key] = value
+    both = set(grid) & set(fixed)
+    if both:
+        raise validate.BoundcheckInputError(f"option {sorted(both)[0]!r} is in both [grid] and [fixed]")
+    config = SweepConfig(claim.label, name.strip(), seed, replicates, grid, fixed)
+    if config.n_cells > 10**6:
+        raise validate.BoundcheckInputError(f"a sweep must have at most 1000000 cells; got {config.n_cells}")
+    return config
+
+
+def load_config(path, *, default_seed=0):
+    """Read and validate the TOML sweep configuration at ``path`` (``default_seed`` when it names none)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"config must be a file path; got {path!r}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config: no such file {os.fspath(path)!r}")
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise validate.BoundcheckInputError(f"config {os.fspath(path)!r} is not valid TOML ({err})") from None
+    except UnicodeDecodeError:
+        raise validate.BoundcheckInputError(f"config {os.fspath(path)!r} is not UTF-8 text") from None
+    stem = os.path.splitext(os.path.basename(os.fspath(path)))[0] or "sweep"
+    return parse_config(data, default_name=stem, default_seed=default_seed)
+
+
+def cell_seed(sweep_seed, index):
+    """The seed of cell ``index``: 63 bits of ``SeedSequence(sweep_seed).spawn(...)[index]``."""
+    child = np.random.SeedSequence(int(sweep_seed), spawn_key=(int(index),))
+    return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def make_cells(config):
+    """Every cell of the sweep, in index order."""
+    keys = list(config.grid)
+    cells = []
+    index = 0
+    for values in itertools.product(*(config.grid[k] for k in keys)):
+        for replicate in range(config.replicates):
+            options = dict(config.fixed)
+            options.update(zip(keys, values))
+            cells.append(Cell(index, config.claim, options, replicate, cell_seed(config.seed, index)))
+            index += 1
+    return cells
+
+
+def run_cell(claim_label, seed, options):
+    """Run one cell in this process; return its records as JSON-ready dicts.
+
+    Calls the claim's check directly (so any keyword it accepts can be set) with
+    ``rng=numpy.random.default_rng(seed)``. Top-level so worker processes and Dask can pickle it.
+    """
+    claim = get_claim(claim_label)
+    out = claim.check(rng=np.random.default_rng(seed), **options)
+    records = out if isinstance(out, list) else [out]
+    dicts = []
+    for record in records:
+        record.seed = int(seed)
+        record.params.setdefault("statement", claim.statement)
+        dicts.append(record.to_dict())
+    return dicts
+
+
+def _timed_cell(claim_label, seed, options):
+    start = time.perf_counter()
+    records = run_cell(claim_label, seed, options)
+    return records, time.perf_counter() - start
+
+
+def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False, progress=False,
+              on_cell=None, config_path=None):
+    """Run every unfinished cell of ``config`` and write each into the store as it finishes.
+
+    Parameters
+    ----------
+    config : SweepConfig or str
+        The configuration, or the path of its TOML file.
+    store_path : str
+        The SQLite store (created if missing).
+    workers : int, optional
+        Local worker processes (default: the number of CPUs). 1 runs the cells in this process.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``); the cells run on that cluster.
+    resume : bool
+        Skip the cells already in the store. Without it, a sweep with finished cells is an error.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    on_cell : callable, optional
+        Called as ``on_cell(cell)`` after each cell is committed (tests use it to interrupt).
+
+    Returns
+    -------
+    dict
+        ``sweep, claim, store, cells, skipped, ran, verdicts`` (counts over the records written now).
+    """
+    if isinstance(config, (str, os.PathLike)):
+        config_path = config
+        config = load_config(config)
+    if workers is not None:
+        workers = validate.integer("workers", workers, minimum=1, maximum=1024)
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise validate.BoundcheckInputError(f"scheduler must be an address such as tcp://host:8786; got {scheduler!r}")
+    cells = make_cells(config)
+    verdicts = {"HOLDS": 0, "VIOLATED": 0, "INCONCLUSIVE": 0}
+    with open_store(store_path) as store:
+        store.register_sweep(config.name, config.to_dict(), resume=resume)
+        done = store.finished_cells(config.name)
+        todo = [c for c in cells if c.index not in done]
+
+        def commit(cell, records, elapsed):
+            params = dict(sweep=config.name, claim=cell.claim, cell=cell.index, replicate=cell.replicate,
+                          options=_json_options(cell.options), config=None if config_path is None
+                          else os.path.abspath(os.fspath(config_path)))
+            store.write_cell(config.name, cell.index, claim=cell.claim, options=cell.options,
+                             replicate=cell.replicate, seed=cell.seed, records=records,
+                             provenance=provenance(cell.seed, params), elapsed=elapsed)
+            for rec in records:
+                verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
+            if on_cell is not None:
+                on_cell(cell)
+
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"sweep {config.name}", unit="cell", file=sys.stderr)
+        try:
+            if scheduler is not None:
+                _run_dask(todo, scheduler, commit, bar)
+            elif workers == 1 or len(todo) <= 1:
+                for cell in todo:  # a loop over sweep cells, each batched inside its check
+                    records, elapsed = _timed_cell(cell.claim, cell.seed, cell.options)
+                    commit(cell, records, elapsed)
+                    if bar is not None:
+                        bar.update()
+            else:
+                _run_processes(todo, workers or os.cpu_count() or 1, commit, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    return {"sweep": config.name, "claim": config.claim, "store": os.fspath(store_path), "cells": len(cells),
+            "skipped": len(cells) - len(todo), "ran": len(todo), "verdicts": verdicts}
+
+
+def _json_options(options):
+    return {k: v for k, v in sorted(options.items())}
+
+
+def _run_processes(todo, workers, commit, bar):
+    """Run cells in a pool of local processes; commit each in the main process as it completes."""
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        futures = {pool.submit(_timed_cell, c.claim, c.seed, c.options): c for c in todo}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                records, elapsed = future.result()
+                commit(futures[future], records, elapsed)
+                if bar is not None:
+                    bar.update()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _run_dask(todo, scheduler, commit, bar):
+    """Run cells on the Dask cluster at ``scheduler``; commit each here as it completes."""
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - dask is an optional extra
+        raise validate.BoundcheckInputError("--scheduler needs dask[distributed]: pip install 'boundcheck[dask]'") \
+            from None
+    try:
+        client = Client(scheduler, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as err:
+        raise OSError(f"scheduler: cannot reach a Dask scheduler at {scheduler!r} ({err})") from None
+    try:
+        futures = {}
+        for cell in todo:
+            future = client.submit(_timed_cell, cell.claim, cell.seed, cell.options, pure=False)
+            futures[future.key] = (future, cell)
+        for future in as_completed([f for f, _ in futures.values()]):
+            records, elapsed = future.result()
+            commit(futures[future.key][1], records, elapsed)
+            if bar is not None:
+                bar.update()
+    finally:
+        client.close()

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from boundcheck import data
+
+
+@pytest.mark.parametrize("dist", ["sphere", "hypercube", "anisotropic", "digits"])
+def test_inputs_lie_on_the_sphere(dist, rng):
+    dim = 64 if dist == "digits" else 9
+    x = data.sample_inputs(dist, 300, dim, input_radius=2.5, rng=rng)
+    assert x.shape == (300, dim)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 2.5)
+
+
+def test_sphere_second_moment_is_isotropic(rng):
+    x = data.sample_sphere(20000, 5, input_radius=2.0, rng=rng)
+    np.testing.assert_allclose(x.T @ x / len(x), np.eye(5) * 4 / 5, atol=0.03)
+
+
+def test_hypercube_values(rng):
+    x = data.sample_hypercube(10, 4, input_radius=2.0, rng=rng)
+    assert set(np.unique(x)) == {-1.0, 1.0}
+
+
+def test_anisotropic_covariance_condition_number(rng):
+    cov = data.anisotropic_covariance(6, 50.0, rng=rng)
+    eig = np.linalg.eigvalsh(cov)
+    assert eig[-1] / eig[0] == pytest.approx(50.0)
+
+
+def test_polynomial_and_xor_targets(rng):
+    beta = rng.normal(size=4)
+    x = data.sample_sphere(7, 4, rng=rng)
+    f = data.Polynomial(2.0, beta, 3)
+    np.testing.assert_allclose(f(x), 2.0 * (x @ beta) ** 3)
+    s = data.PolynomialSum([f, data.Polynomial(-1.0, beta, 1)])
+    np.testing.assert_allclose(s(x), 2.0 * (x @ beta) ** 3 - x @ beta)
+    xor = data.NoisyXor(6, input_radius=3.0, flip_prob=0.0)
+    z = data.sample_hypercube(20, 6, input_radius=3.0, rng=rng)
+    e1, e2 = np.eye(6)[0], np.eye(6)[1]
+    u = z * np.sqrt(6) / 3.0
+    np.testing.assert_allclose(xor(z), (((e1 + e2) @ u.T) ** 2 - ((e1 - e2) @ u.T) ** 2) / 4)
+    np.testing.assert_array_equal(xor.labels(z, rng=rng), np.sign(u[:, 0] * u[:, 1]))
+
+
+def test_label_noise_rate(rng):
+    xor = data.NoisyXor(4, flip_prob=0.2)
+    z = data.sample_hypercube(20000, 4, rng=rng)
+    flipped = np.mean(xor.labels(z, rng=rng) != np.sign(xor(z)))
+    assert flipped == pytest.approx(0.2, abs=0.015)
+
+
+def test_low_degree_plus_sparse_against_explicit_contraction(rng):
+    t = data.LowDegreePlusSparse(4, degree_k=2, n_sparse=2, rng=rng)
+    x = data.sample_sphere(5, 4, rng=rng)
+    want = [t.tensors[0] @ xi + xi @ t.tensors[1] @ xi + sum((b @ xi) ** 3 for b in t.betas) for xi in x]
+    np.testing.assert_allclose(t(x), want)
+
+
+def test_make_target_kinds(rng):
+    for name in data.TARGETS:
+        f = data.make_target(name, 8, 2, rng=rng)
+        assert f(data.sample_hypercube(3, 8, rng=rng)).shape == (3,)
+    with pytest.raises(ValueError, match="target must be one of 'single', 'xor', 'sparse'; got 'parity'"):
+        data.make_target("parity", 8, rng=rng)
+
+
+def test_load_instance_validates(tmp_path, rng):
+    good = tmp_path / "good.npz"
+    np.savez(good, x=rng.normal(size=(5, 3)), w_init=rng.normal(size=(4, 3)), w_out=np.array([1.0, 1, -1, -1]))
+    assert set(data.load_instance(good)) == {"x", "w_init", "w_out"}
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=rng.normal(size=(5, 3)), w_init=rng.normal(size=(4, 2)), w_out=np.ones(4))
+    with pytest.raises(ValueError, match=r"w_init'\] has 2 columns but instance\['x'\] has 3"):
+        data.load_instance(bad)
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not an archive")
+    with pytest.raises(ValueError, match="instance must be a readable .npz file"):
+        data.load_instance(junk)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        data.load_instance(tmp_path / "missing.npz")
+    missing = tmp_path / "missing_key.npz"
+    np.savez(missing, x=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="must hold arrays w_init, w_out"):
+        data.load_instance(missing)
