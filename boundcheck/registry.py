@@ -111,4 +111,8 @@ def run_claim(label, *, seed=0, **options) -> list[CheckResult]:
     for record in records:
         record.seed = seed
         record.params.setdefault("statement", claim.statement)
+        if kwargs.get("loss") == "squared":
+            from .losses import SQUARED_WARNING
+
+            record.params.setdefault("loss_warning", SQUARED_WARNING)
     return records
