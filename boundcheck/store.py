@@ -16,9 +16,12 @@ Tables
     never part of a result).
 ``records``
     ``(sweep, cell, position)`` primary key and the record's fields: ``claim, lhs, rhs,
-    relation, margin, verdict, interval_low, interval_high, params`` (JSON), ``seed``.
+    relation, margin, verdict, interval_low, interval_high, params`` (JSON), ``seed`` for queries
+    (SQLite turns NaN into NULL there), and ``record``: the canonical JSON of the whole record,
+    which is what is read back.
 
-Records read back are exactly the JSON-ready dicts of :meth:`CheckResult.to_dict`.
+Records read back are exactly the JSON-ready dicts of :meth:`CheckResult.to_dict` (params with
+sorted keys).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import math
 import os
 import sqlite3
+import urllib.parse
 
 from . import _validate as validate
 
@@ -60,6 +64,7 @@ CREATE TABLE IF NOT EXISTS records (
     interval_low REAL, interval_high REAL,
     params TEXT NOT NULL,
     seed INTEGER,
+    record TEXT NOT NULL,
     PRIMARY KEY (sweep, cell, position),
     FOREIGN KEY (sweep, cell) REFERENCES cells(sweep, cell)
 );
@@ -80,41 +85,45 @@ def _to_sql(value):
     """A record number for SQL: floats as they are; the "nan"/"inf" strings of ``_plain`` back to floats."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return float(value)
-    return float(value)
-
-
-def _from_sql(value):
-    """Back to the JSON-ready form of ``CheckResult.to_dict`` (non-finite numbers as strings)."""
-    if value is None:
-        return None
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
+    value = float(value)  # the "nan"/"inf" strings of a JSON-ready record too
+    return None if math.isnan(value) else value
 
 
 class Store:
     """A sweep store in one SQLite file. Use :func:`open_store`, or ``Store(path)`` as a context manager."""
 
-    def __init__(self, path):
+    def __init__(self, path, *, read_only=False):
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"store must be a file path; got {path!r} ({type(path).__name__})")
         self.path = os.fspath(path)
+        self.read_only = bool(read_only)
         directory = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"store: the folder {directory!r} does not exist")
         if os.path.isdir(self.path):
             raise validate.BoundcheckInputError(f"store must be a file, not a folder; got {self.path!r}")
+        if read_only and not os.path.isfile(self.path):
+            raise FileNotFoundError(f"store: no such file {self.path!r}")
+        self._conn = None
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = DELETE")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._conn.executescript(_SCHEMA)
+            if read_only:  # readers never create or alter a file (not even an empty schema)
+                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+                tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if not {"sweeps", "cells", "records"} <= tables:
+                    raise sqlite3.DatabaseError("it has no sweeps, cells and records tables")
+            else:
+                self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self._conn.execute("PRAGMA journal_mode = DELETE")
+                self._conn.execute("PRAGMA synchronous = FULL")
+                tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                if tables and not {"sweeps", "cells", "records"} <= tables:
+                    raise sqlite3.DatabaseError("it is an SQLite file of something else")
+                self._conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as err:
+            if self._conn is not None:
+                self._conn.close()
             raise validate.BoundcheckInputError(
                 f"store must be a boundcheck SQLite file; {self.path!r} is not ({err})") from None
 
@@ -191,12 +200,12 @@ class Store:
                  canonical_json(provenance), elapsed))
             conn.executemany(
                 "INSERT INTO records (sweep, cell, position, claim, lhs, rhs, relation, margin, verdict, "
-                "interval_low, interval_high, params, seed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "interval_low, interval_high, params, seed, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(sweep, int(cell), pos, rec["claim"], _to_sql(rec["lhs"]), _to_sql(rec["rhs"]), rec["relation"],
                   _to_sql(rec["margin"]), rec["verdict"],
                   None if rec["interval"] is None else _to_sql(rec["interval"][0]),
                   None if rec["interval"] is None else _to_sql(rec["interval"][1]),
-                  canonical_json(rec["params"]), rec["seed"])
+                  canonical_json(rec["params"]), rec["seed"], canonical_json(rec))
                  for pos, rec in enumerate(records)])
 
     def cells(self, sweep=None):
@@ -215,8 +224,7 @@ class Store:
     def records(self, sweep=None, claims=None):
         """Stored records, ordered by sweep, cell, position; each a dict with the record keys plus
         ``sweep``, ``cell``, ``replicate`` and ``options`` (the cell's sweep options)."""
-        query = ("SELECT r.sweep, r.cell, r.position, r.claim, r.lhs, r.rhs, r.relation, r.margin, r.verdict, "
-                 "r.interval_low, r.interval_high, r.params, r.seed, c.options, c.replicate "
+        query = ("SELECT r.sweep, r.cell, r.position, r.record, c.options, c.replicate "
                  "FROM records r JOIN cells c ON r.sweep = c.sweep AND r.cell = c.cell")
         where, args = [], []
         if sweep is not None:
@@ -229,19 +237,12 @@ class Store:
             query += " WHERE " + " AND ".join(where)
         out = []
         for row in self._conn.execute(query + " ORDER BY r.sweep, r.cell, r.position", args):
-            interval = None if row[9] is None else [_from_sql(row[9]), _from_sql(row[10])]
-            out.append(dict(sweep=row[0], cell=row[1], position=row[2], claim=row[3], lhs=_from_sql(row[4]),
-                            rhs=_from_sql(row[5]), relation=row[6], margin=_from_sql(row[7]), verdict=row[8],
-                            interval=interval, params=json.loads(row[11]), seed=row[12],
-                            options=json.loads(row[13]), replicate=row[14]))
+            record = json.loads(row[3])
+            record.update(sweep=row[0], cell=row[1], position=row[2], options=json.loads(row[4]), replicate=row[5])
+            out.append(record)
         return out
 
 
 def open_store(path, *, must_exist=False):
-    """Open (or create) the store at ``path``; with ``must_exist`` a missing file is an error."""
-    if must_exist:
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"store must be a file path; got {path!r} ({type(path).__name__})")
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"store: no such file {os.fspath(path)!r}")
-    return Store(path)
+    """Open (or create) the store at ``path``; with ``must_exist`` open an existing store read-only."""
+    return Store(path, read_only=must_exist)

@@ -16,7 +16,9 @@ A sweep configuration is a TOML file::
     failure_prob = 0.05
 
 Grid and fixed options may be any keyword the claim's check function accepts, not only the
-common command-line options (so ``bound_factor`` or ``claimed_mean`` can be swept too).
+common command-line options (so ``bound_factor`` or ``claimed_mean`` can be swept too). A value
+is a finite number, a string, a boolean, or a flat list of them (``widths = [64, 128, 256]`` in
+``[fixed]``; in ``[grid]`` a list of such lists).
 
 Cells are the grid points in row-major order of the ``[grid]`` table (the first key varies
 slowest), each repeated ``replicates`` times. Cell ``i`` draws from
@@ -34,6 +36,7 @@ transaction, so an interrupted sweep resumed with ``resume=True`` loses and dupl
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import dataclasses
 import inspect
 import itertools
@@ -57,6 +60,7 @@ __all__ = ["SweepConfig", "Cell", "load_config", "parse_config", "cell_seed", "m
 _SECTIONS = ("sweep", "grid", "fixed")
 _SWEEP_KEYS = ("claim", "name", "seed", "replicates")
 _RESERVED = ("rng", "seed")
+_CONNECT_TIMEOUT = 10  # seconds to reach a Dask scheduler
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,11 +105,14 @@ def _scalar_ok(value):
 
 
 def _check_option_value(where, key, value):
+    """A cell option is a finite number, a string, a boolean, or a flat list of those (e.g. ``widths``)."""
+    if isinstance(value, list) and value and all(_scalar_ok(v) for v in value):
+        return
     if not _scalar_ok(value):
         shown = repr(value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise validate.BoundcheckInputError(
-            f"{where}.{key} must hold finite numbers, strings or booleans; got {shown}")
+            f"{where}.{key} must hold finite numbers, strings, booleans or flat lists of them; got {shown}")
 
 
 def parse_config(data, *, default_name="sweep", default_seed=0):
@@ -260,6 +267,44 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
         raise validate.BoundcheckInputError(f"scheduler must be an address such as tcp://host:8786; got {scheduler!r}")
     cells = make_cells(config)
     verdicts = {"HOLDS": 0, "VIOLATED": 0, "INCONCLUSIVE": 0}
+    fresh = isinstance(store_path, (str, os.PathLike)) and not os.path.exists(store_path)
+    committed = []
+    try:
+        _run_into_store(config, cells, store_path, workers, scheduler, resume, progress, on_cell, config_path,
+                        verdicts, committed)
+    except BaseException:
+        if fresh and not committed and os.path.isfile(store_path):
+            os.unlink(store_path)  # a failed sweep that finished no cell leaves no file behind
+        raise
+    ran = len(committed)
+    return {"sweep": config.name, "claim": config.claim, "store": os.fspath(store_path), "cells": len(cells),
+            "skipped": len(cells) - ran, "ran": ran, "verdicts": verdicts}
+
+
+def _show_options(options):
+    text = ", ".join(f"{k}={v!r}" for k, v in options.items())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _outcome(cell, get):
+    """``get()`` (a cell's records and time); a failure is re-raised naming the cell and its options."""
+    where = f"sweep cell {cell.index} ({_show_options(cell.options)})"
+    try:
+        return get()
+    except MemoryError:
+        raise validate.BoundcheckInputError(f"{where} needs more memory than this machine has") from None
+    except concurrent.futures.process.BrokenProcessPool:
+        raise OSError(f"{where}: a worker process died (out of memory?); finish with --resume") from None
+    except validate.BoundcheckInputError as err:
+        raise validate.BoundcheckInputError(f"{where}: {err}") from None
+    except TypeError as err:
+        raise TypeError(f"{where}: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _run_into_store(config, cells, store_path, workers, scheduler, resume, progress, on_cell, config_path,
+                    verdicts, committed):
     with open_store(store_path) as store:
         store.register_sweep(config.name, config.to_dict(), resume=resume)
         done = store.finished_cells(config.name)
@@ -267,11 +312,14 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
 
         def commit(cell, records, elapsed):
             params = dict(sweep=config.name, claim=cell.claim, cell=cell.index, replicate=cell.replicate,
-                          options=_json_options(cell.options), config=None if config_path is None
+                          sweep_seed=config.seed, config=None if config_path is None
                           else os.path.abspath(os.fspath(config_path)))
+            prov = provenance(cell.seed, params)
+            prov["parameters"]["options"] = dict(sorted(cell.options.items()))
             store.write_cell(config.name, cell.index, claim=cell.claim, options=cell.options,
                              replicate=cell.replicate, seed=cell.seed, records=records,
-                             provenance=provenance(cell.seed, params), elapsed=elapsed)
+                             provenance=prov, elapsed=elapsed)
+            committed.append(cell.index)
             for rec in records:
                 verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
             if on_cell is not None:
@@ -287,7 +335,7 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
                 _run_dask(todo, scheduler, commit, bar)
             elif workers == 1 or len(todo) <= 1:
                 for cell in todo:  # a loop over sweep cells, each batched inside its check
-                    records, elapsed = _timed_cell(cell.claim, cell.seed, cell.options)
+                    records, elapsed = _outcome(cell, lambda: _timed_cell(cell.claim, cell.seed, cell.options))
                     commit(cell, records, elapsed)
                     if bar is not None:
                         bar.update()
@@ -296,12 +344,6 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
         finally:
             if bar is not None:
                 bar.close()
-    return {"sweep": config.name, "claim": config.claim, "store": os.fspath(store_path), "cells": len(cells),
-            "skipped": len(cells) - len(todo), "ran": len(todo), "verdicts": verdicts}
-
-
-def _json_options(options):
-    return {k: v for k, v in sorted(options.items())}
 
 
 def _run_processes(todo, workers, commit, bar):
@@ -310,7 +352,7 @@ def _run_processes(todo, workers, commit, bar):
         futures = {pool.submit(_timed_cell, c.claim, c.seed, c.options): c for c in todo}
         try:
             for future in concurrent.futures.as_completed(futures):
-                records, elapsed = future.result()
+                records, elapsed = _outcome(futures[future], future.result)
                 commit(futures[future], records, elapsed)
                 if bar is not None:
                     bar.update()
@@ -328,7 +370,7 @@ def _run_dask(todo, scheduler, commit, bar):
         raise validate.BoundcheckInputError("--scheduler needs dask[distributed]: pip install 'boundcheck[dask]'") \
             from None
     try:
-        client = Client(scheduler, timeout=10, set_as_default=False)
+        client = Client(scheduler, timeout=_CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as err:
         raise OSError(f"scheduler: cannot reach a Dask scheduler at {scheduler!r} ({err})") from None
     try:
@@ -336,10 +378,11 @@ def _run_dask(todo, scheduler, commit, bar):
         for cell in todo:
             future = client.submit(_timed_cell, cell.claim, cell.seed, cell.options, pure=False)
             futures[future.key] = (future, cell)
-        for future in as_completed([f for f, _ in futures.values()]):
-            records, elapsed = future.result()
-            commit(futures[future.key][1], records, elapsed)
-            if bar is not None:
-                bar.update()
+        with client.as_current():  # as_completed looks for the current client
+            for future in as_completed([f for f, _ in futures.values()]):
+                records, elapsed = _outcome(futures[future.key][1], future.result)
+                commit(futures[future.key][1], records, elapsed)
+                if bar is not None:
+                    bar.update()
     finally:
         client.close()

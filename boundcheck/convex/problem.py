@@ -170,7 +170,8 @@ class QuadraticProblem:
         if w_move.ndim == 2:
             proj = self.x @ w_move.T  # (n, m)
             return np.einsum("ir,ir->i", self.coef, proj * proj)
-        proj = np.einsum("id,rdk->irk", self.x, w_move)
+        m, d, k = w_move.shape
+        proj = (self.x @ w_move.transpose(1, 0, 2).reshape(d, m * k)).reshape(-1, m, k)  # one GEMM
         return np.einsum("ir,ir->i", self.coef, np.sum(proj * proj, axis=2))
 
     def weights_gradient(self, w_move, u):

@@ -30,7 +30,7 @@ from ..data import DISTRIBUTIONS, sample_inputs
 from ..results import mean_interval
 
 __all__ = ["covariance_opnorm", "m_op_of_array", "estimate_m_op", "m_op_reference",
-           "isotropic_m_op_asymptotic", "hypercube_m_op_exact_dim2", "DIGITS_DIM", "DIGITS_ROWS"]
+           "isotropic_m_op_asymptotic", "hypercube_m_op_exact_dim2", "sphere_m_op_exact_dim2", "m_op_sweep", "DIGITS_DIM", "DIGITS_ROWS"]
 
 DIGITS_DIM = 64
 DIGITS_ROWS = 1797
@@ -98,12 +98,35 @@ def hypercube_m_op_exact_dim2(n_samples):
     return math.sqrt(0.5 * (1.0 + mean_abs / n))
 
 
+def sphere_m_op_exact_dim2(n_samples):
+    r"""Exact :math:`M_{x,\mathrm{op}}` for inputs uniform on the circle of radius :math:`B_x` (d = 2).
+
+    For :math:`x_i = B_x(\cos\theta_i, \sin\theta_i)` the second-moment matrix is
+    :math:`\frac{B_x^2}{2}(I + \frac1n\begin{pmatrix}C & S\\ S & -C\end{pmatrix})` with
+    :math:`C + iS = \sum_i e^{2i\theta_i}`, of norm :math:`\frac{B_x^2}{2}(1 + |C+iS|/n)`. The mean
+    length of a planar walk of n unit steps in uniform directions is
+    :math:`\int_0^\infty (1 - J_0(k)^n)\,k^{-2}\,dk` (from :math:`\int_0^\infty (1-J_0(kr))k^{-2}dk = r`),
+    integrated numerically to about 1e-6.
+    """
+    from scipy import integrate
+
+    n = validate.integer("n_samples", n_samples, minimum=1)
+    cutoff = 400.0
+
+    def integrand(k):
+        return n / 4.0 if k == 0 else (1.0 - special.j0(k) ** n) / k**2
+
+    body, _ = integrate.quad(integrand, 0.0, cutoff, limit=4000)
+    mean_length = body + 1.0 / cutoff  # tail: J_0(k)^n / k^2 is below 1e-6 beyond the cutoff for n >= 2
+    return math.sqrt(0.5 * (1.0 + mean_length / n))
+
+
 def m_op_reference(dist, n_samples, dim, *, condition=10.0, rng=None, pool_size=20000, input_radius=1.0):
     r"""The paper's reference values of :math:`M_{x,\mathrm{op}}` for ``dist``, as a dict.
 
     Always ``always = 1`` (Appendix C.2 (a)). For ``sphere``/``hypercube``: ``paper`` =
     :math:`1/\sqrt d` (the :math:`O(1/\sqrt d)` of Theorem 6 with constant 1) and ``finite_n`` =
-    :func:`isotropic_m_op_asymptotic`; for the hypercube with d = 2 also ``exact``. For
+    :func:`isotropic_m_op_asymptotic`; for d = 2 also ``exact``. For
     ``anisotropic``: ``paper`` = :math:`\kappa/\sqrt d` (as printed), ``derived`` =
     :math:`\sqrt{\kappa/d}`, and ``population`` = :math:`(\|\mathrm{Cov}\|_{\mathrm{op}}/B_x^2)^{1/2}`
     estimated from ``pool_size`` draws (needs ``rng``). For ``digits``: ``isotropic`` =
@@ -114,8 +137,8 @@ def m_op_reference(dist, n_samples, dim, *, condition=10.0, rng=None, pool_size=
     if dist in ("sphere", "hypercube"):
         ref["paper"] = 1.0 / math.sqrt(dim)
         ref["finite_n"] = isotropic_m_op_asymptotic(n_samples, dim)
-        if dist == "hypercube" and dim == 2:
-            ref["exact"] = hypercube_m_op_exact_dim2(n_samples)
+        if dim == 2:
+            ref["exact"] = (hypercube_m_op_exact_dim2 if dist == "hypercube" else sphere_m_op_exact_dim2)(n_samples)
         ref["note"] = "paper: O(1/sqrt(d)) for n >= d, shown with constant 1; finite_n: (1+sqrt(d/n))/sqrt(d)"
     elif dist == "anisotropic":
         condition = validate.positive("condition", condition)
@@ -189,3 +212,22 @@ def estimate_m_op(dist, n_samples, dim, *, trials=64, input_radius=1.0, conditio
     return {"dist": dist, "n": n_samples, "dim": dim, "trials": trials, "level": level,
             "m_op": math.sqrt(mean), "interval": (math.sqrt(max(low, 0.0)), math.sqrt(max(high, 0.0))),
             "reference": ref, "per_trial": np.sqrt(ops)}
+
+
+def m_op_sweep(dist, n_values, dim_values, *, trials=32, input_radius=1.0, condition=10.0, level=0.95, rng):
+    r""":math:`M_{x,\mathrm{op}}` over a grid: one row per (n, d) pair of ``n_values`` x ``dim_values``.
+
+    Rows hold ``n``, ``dim``, ``m_op``, ``low``, ``high``, ``paper`` (:math:`1/\sqrt d`, or
+    :math:`\kappa/\sqrt d` for anisotropic inputs) and ``finite_n`` where defined. Each cell draws from
+    its own sub-stream (``rng.spawn``), so a cell's value does not depend on the grid around it.
+    """
+    cells = [(int(n), int(d)) for d in np.atleast_1d(dim_values) for n in np.atleast_1d(n_values)]
+    rows = []
+    for (n, d), sub in zip(cells, rng.spawn(len(cells))):  # loop over sweep cells, each batched inside
+        est = estimate_m_op(dist, n, d, trials=trials, input_radius=input_radius, condition=condition, level=level,
+                            rng=sub)
+        ref = est["reference"]
+        rows.append({"dist": dist, "n": n, "dim": d, "m_op": est["m_op"], "low": est["interval"][0],
+                     "high": est["interval"][1], "paper": ref.get("paper", ref.get("isotropic")),
+                     "finite_n": ref.get("finite_n", ref.get("derived", ref.get("full_data")))})
+    return rows

@@ -47,7 +47,7 @@ from ..results import mean_interval
 __all__ = ["weighted_gram_extremes", "feature_operator_extremes", "quadratic_class_sup",
            "quadratic_class_argmax", "lemma5_per_draw", "ntk_class_sup", "ntk_trace_bound",
            "ntk_class_argmax", "sample_rademacher", "ComplexityEstimate", "quadratic_complexity",
-           "ntk_complexity", "CHUNK_BYTES", "PACKED_BYTES"]
+           "ntk_complexity", "complexity_sweep", "CHUNK_BYTES", "PACKED_BYTES"]
 
 #: Working memory for one chunk of (matrices x samples) weights and the matrices built from them.
 CHUNK_BYTES = 64 * 2**20
@@ -66,11 +66,22 @@ def sample_rademacher(n_draws, n_samples, *, rng):
 # the GEMM core
 
 
-def _packed_outer(x, cols):
-    """Columns ``cols`` of the packed upper triangles of x_i x_i^T: shape (n, len(cols))."""
-    d = x.shape[1]
-    iu, ju = np.triu_indices(d)
-    return x[:, iu[cols]] * x[:, ju[cols]]
+def _packed_outer(x, cols=None):
+    """Columns ``cols`` (default all) of the packed upper triangles of x_i x_i^T: shape (n, len(cols)).
+
+    The triangle is laid out row by row (the order of ``np.triu_indices``); the full matrix is
+    built by a loop over its d rows (a loop over the dimension, each step one broadcast product).
+    """
+    n, d = x.shape
+    if cols is not None:
+        iu, ju = np.triu_indices(d)
+        return x[:, iu[cols]] * x[:, ju[cols]]
+    out = np.empty((n, d * (d + 1) // 2))
+    offset = 0
+    for j in range(d):  # loop over the rows of the triangle (dimension), not over samples or neurons
+        np.multiply(x[:, j:j + 1], x[:, j:], out=out[:, offset:offset + d - j])
+        offset += d - j
+    return out
 
 
 def _column_blocks(n, d, packed_bytes):
@@ -79,16 +90,71 @@ def _column_blocks(n, d, packed_bytes):
     return [slice(s, min(s + size, p)) for s in range(0, p, size)]
 
 
-def _matrices_from_packed(weights, z_blocks, blocks, d):
-    """Symmetric (k, d, d) matrices sum_i weights[j, i] x_i x_i^T from the packed blocks."""
-    k = weights.shape[0]
-    iu, ju = np.triu_indices(d)
-    out = np.empty((k, d, d))
-    for z, cols in zip(z_blocks, blocks):  # loop over column blocks of Z (memory), each one GEMM
-        packed = weights @ z
-        out[:, iu[cols], ju[cols]] = packed
-        out[:, ju[cols], iu[cols]] = packed
-    return out
+class _PackedGram:
+    """The packed outer products Z of ``x`` (kept whole when it fits ``packed_bytes``)."""
+
+    def __init__(self, x, packed_bytes=None):
+        self.x = x
+        self.n, self.d = x.shape
+        self.blocks = _column_blocks(self.n, self.d, PACKED_BYTES if packed_bytes is None else packed_bytes)
+        self.whole = _packed_outer(x) if len(self.blocks) == 1 else None
+        self.row_start = np.concatenate([[0], np.cumsum(np.arange(self.d, 0, -1))])
+        self._buffer = None
+
+    def matrices(self, weights):
+        """The (k, d, d) matrices sum_i weights[j, i] x_i x_i^T, upper triangles only.
+
+        One GEMM per column block of Z; the packed rows are copied into the upper triangle (a loop
+        over the d rows of the triangle). The lower triangle is left zero: read the result with
+        ``eigvalsh(..., UPLO="U")`` (:func:`_extreme_eigs`) or symmetrize it. The array is a reused
+        buffer, valid until the next call.
+        """
+        k, d = weights.shape[0], self.d
+        if self._buffer is None or self._buffer.shape[0] < k:
+            self._buffer = np.zeros((k, d, d))
+        out = self._buffer[:k]
+        for b in self.blocks:  # loop over column blocks of Z (memory), each one GEMM
+            z = self.whole if self.whole is not None else _packed_outer(self.x, np.arange(b.start, b.stop))
+            packed = weights @ z
+            for j in range(d):  # loop over triangle rows (dimension): contiguous copies of the row's slice
+                lo, hi = max(self.row_start[j], b.start), min(self.row_start[j + 1], b.stop)
+                if lo < hi:
+                    col = j + lo - self.row_start[j]
+                    out[:, j, col:col + hi - lo] = packed[:, lo - b.start:hi - b.start]
+        return out
+
+    def full_matrices(self, weights):
+        """The (k, d, d) symmetric matrices (a fresh array)."""
+        upper = self.matrices(weights)
+        return np.triu(upper) + np.swapaxes(np.triu(upper, 1), -1, -2)
+
+
+def _chunk_rows(n, d, chunk_bytes):
+    budget = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    return max(1, budget // (8 * (n + 2 * d * d)))
+
+
+def _single_thread_blas():
+    """A context limiting BLAS to one thread (threadpoolctl, a scikit-learn dependency), else a no-op.
+
+    A batch of small eigenproblems gains nothing from a threaded BLAS inside each one, and on a
+    busy machine the threads' spin-waiting made batched ``eigvalsh`` of 64 x 64 matrices 20 to 40
+    times slower in our measurements (benchmarks/bench_rademacher.py).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _extreme_eigs(mats):
+    """Smallest and largest eigenvalue of each matrix of a (k, d, d) stack (upper triangles read)."""
+    with _single_thread_blas():
+        eig = np.linalg.eigvalsh(mats, UPLO="U")
+    return eig[:, 0], eig[:, -1]
 
 
 def weighted_gram_extremes(x, weights, *, chunk_bytes=None, packed_bytes=None):
@@ -105,34 +171,13 @@ def weighted_gram_extremes(x, weights, *, chunk_bytes=None, packed_bytes=None):
     """
     x = validate.matrix("x", x)
     weights = validate.matrix("weights", weights, shape=(None, x.shape[0]))
-    return _gram_extremes_from_blocks(x, lambda sl: weights[sl], weights.shape[0], chunk_bytes, packed_bytes)
-
-
-def _gram_extremes_from_blocks(x, weight_rows, k, chunk_bytes, packed_bytes):
-    """Core: ``weight_rows(slice)`` yields the (chunk, n) weights; returns (lam_min, lam_max)."""
-    n, d = x.shape
-    blocks = _column_blocks(n, d, PACKED_BYTES if packed_bytes is None else packed_bytes)
-    z_blocks = [_packed_outer(x, np.arange(b.start, b.stop)) for b in blocks] if len(blocks) == 1 else None
-    budget = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
-    chunk = max(1, min(k, budget // (8 * (n + 2 * d * d))))
-    lam_min = np.empty(k)
-    lam_max = np.empty(k)
+    gram = _PackedGram(x, packed_bytes)
+    k = weights.shape[0]
+    chunk = _chunk_rows(*x.shape, chunk_bytes)
+    lam_min, lam_max = np.empty(k), np.empty(k)
     for start in range(0, k, chunk):  # loop over memory chunks of matrices, each chunk one GEMM
         sl = slice(start, min(start + chunk, k))
-        w = weight_rows(sl)
-        if z_blocks is None:  # Z too large to keep: rebuild its column blocks per chunk
-            mats = np.zeros((w.shape[0], d, d))
-            iu, ju = np.triu_indices(d)
-            for b in blocks:  # loop over column blocks of Z (memory), each one GEMM
-                cols = np.arange(b.start, b.stop)
-                packed = w @ _packed_outer(x, cols)
-                mats[:, iu[cols], ju[cols]] = packed
-                mats[:, ju[cols], iu[cols]] = packed
-        else:
-            mats = _matrices_from_packed(w, z_blocks, blocks, d)
-        eig = np.linalg.eigvalsh(mats)
-        lam_min[sl] = eig[:, 0]
-        lam_max[sl] = eig[:, -1]
+        lam_min[sl], lam_max[sl] = _extreme_eigs(gram.matrices(weights[sl]))
     return lam_min, lam_max
 
 
@@ -178,21 +223,32 @@ def feature_operator_extremes(x, w_init, rademacher, *, activation="relu3", chun
 
 def _extremes(x, w_init, rows, act, order, chunk_bytes, packed_bytes, power=1, extra=None):
     r"""Extremes of :math:`\frac1n\sum_i \mathrm{rows}_{k,i}\,(\sigma^{(order)}(w_{0,r}^\top x_i))^{power}
-    \mathrm{extra}_i\, x_i x_i^\top` for every (k, r), computed on the distinct rows of ``w_init``."""
-    n = x.shape[0]
+    \mathrm{extra}_i\, x_i x_i^\top` for every (k, r), computed on the distinct rows of ``w_init``.
+
+    Returns (lam_min, lam_max), each of shape (k, m).
+    """
+    n, d = x.shape
     uniq, inverse = _unique_rows(w_init)
     mu, k = uniq.shape[0], rows.shape[0]
-    feat = act.derivative(x @ uniq.T, order) ** power / n  # (n, mu)
-    if extra is not None:
-        feat = feat * extra[:, None]
-    feat_t = np.ascontiguousarray(feat.T)  # (mu, n)
-
-    def weight_rows(sl):
-        j = np.arange(sl.start, sl.stop)  # flat index over (draw, distinct neuron) pairs
-        return rows[j // mu] * feat_t[j % mu]
-
-    lam_min, lam_max = _gram_extremes_from_blocks(x, weight_rows, k * mu, chunk_bytes, packed_bytes)
-    return lam_min.reshape(k, mu)[:, inverse], lam_max.reshape(k, mu)[:, inverse]
+    scale = (1.0 / n) if extra is None else (extra / n)
+    gram = _PackedGram(x, packed_bytes)
+    chunk = _chunk_rows(n, d, chunk_bytes)
+    per_neurons = max(1, chunk // k)
+    per_draws = min(k, chunk)
+    lam_min, lam_max = np.empty((k, mu)), np.empty((k, mu))
+    for r0 in range(0, mu, per_neurons):  # loop over memory chunks of neurons ...
+        r1 = min(mu, r0 + per_neurons)
+        feat = act.derivative(uniq[r0:r1] @ x.T, order)  # (chunk, n), one GEMM
+        if power != 1:
+            feat = feat**power
+        feat *= scale
+        for k0 in range(0, k, per_draws):  # ... and of sign draws; each (neurons x draws) chunk is one GEMM
+            k1 = min(k, k0 + per_draws)
+            weights = (feat[:, None, :] * rows[None, k0:k1, :]).reshape(-1, n)
+            lo, hi = _extreme_eigs(gram.matrices(weights))
+            lam_min[k0:k1, r0:r1] = lo.reshape(r1 - r0, k1 - k0).T
+            lam_max[k0:k1, r0:r1] = hi.reshape(r1 - r0, k1 - k0).T
+    return lam_min[:, inverse], lam_max[:, inverse]
 
 
 def _top_of_scaled(lam_min, lam_max, w_out):
@@ -200,10 +256,13 @@ def _top_of_scaled(lam_min, lam_max, w_out):
     return np.where(w_out >= 0, w_out * lam_max, w_out * lam_min)
 
 
-def quadratic_class_sup(x, w_init, w_out, rademacher, *, radius, activation="relu3", extremes=None):
+def quadratic_class_sup(x, w_init, w_out, rademacher, *, radius, activation="relu3", extremes=None, absolute=False):
     r"""Exact :math:`\sup_{\|W\|_{2,4}\le B_w}\frac1n\sum_i s_i f^Q_W(x_i)` for each sign draw.
 
     Equals :math:`\frac{B_w^2}{2\sqrt m}\|(\lambda_{\max}(a_r M_r(s)))_+\|_2` (module docstring).
+    With ``absolute=True``, the supremum of the absolute value, as in the contraction step of the
+    proof of Lemma 5: since :math:`f^Q` is even in W, it is the larger of the values at s and -s
+    (:math:`M_r(-s) = -M_r(s)`).
 
     Parameters
     ----------
@@ -217,6 +276,8 @@ def quadratic_class_sup(x, w_init, w_out, rademacher, *, radius, activation="rel
         :math:`B_w`.
     extremes : tuple, optional
         Precomputed output of :func:`feature_operator_extremes`.
+    absolute : bool
+        Supremum of :math:`|\frac1n\sum_i s_i f^Q_W(x_i)|` instead.
 
     Returns
     -------
@@ -226,8 +287,12 @@ def quadratic_class_sup(x, w_init, w_out, rademacher, *, radius, activation="rel
     radius = validate.positive("radius", radius)
     lam_min, lam_max = extremes if extremes is not None else feature_operator_extremes(
         x, w_init, rademacher, activation=activation)
-    top = np.maximum(_top_of_scaled(lam_min, lam_max, w_out), 0.0)
-    return radius**2 / (2.0 * math.sqrt(w_init.shape[0])) * np.linalg.norm(top, axis=-1)
+    scale = radius**2 / (2.0 * math.sqrt(w_init.shape[0]))
+    value = scale * np.linalg.norm(np.maximum(_top_of_scaled(lam_min, lam_max, w_out), 0.0), axis=-1)
+    if absolute:
+        flipped = scale * np.linalg.norm(np.maximum(_top_of_scaled(-lam_max, -lam_min, w_out), 0.0), axis=-1)
+        value = np.maximum(value, flipped)
+    return value
 
 
 def quadratic_class_argmax(x, w_init, w_out, signs_1d, *, radius, activation="relu3"):
@@ -252,7 +317,7 @@ def quadratic_class_argmax(x, w_init, w_out, signs_1d, *, radius, activation="re
     return vec[:, :, -1] * t[:, None]
 
 
-def lemma5_per_draw(x, w_init, w_out, rademacher, *, radius, activation="relu3"):
+def lemma5_per_draw(x, w_init, w_out, rademacher, *, radius, activation="relu3", extremes=None):
     r"""Both per-draw sides behind Lemma 5 on the same draws.
 
     Returns a dict of arrays of shape (k,): ``exact`` (the closed-form supremum), ``max_opnorm``
@@ -260,7 +325,8 @@ def lemma5_per_draw(x, w_init, w_out, rademacher, *, radius, activation="relu3")
     """
     x, w_init, w_out, rademacher = _check_inputs(x, w_init, w_out, rademacher)
     radius = validate.positive("radius", radius)
-    extremes = feature_operator_extremes(x, w_init, rademacher, activation=activation)
+    if extremes is None:
+        extremes = feature_operator_extremes(x, w_init, rademacher, activation=activation)
     exact = quadratic_class_sup(x, w_init, w_out, rademacher, radius=radius, extremes=extremes)
     max_op = np.max(np.maximum(np.abs(extremes[0]), np.abs(extremes[1])), axis=-1)
     return {"exact": exact, "max_opnorm": max_op, "bound": radius**2 / 2.0 * max_op}
@@ -371,3 +437,32 @@ def ntk_complexity(x, w_init, w_out, rademacher, *, radius, activation="relu3", 
     exact, interval = mean_interval(per, level)
     bound = ntk_trace_bound(x, w_init, radius=radius, kernel=kernel)
     return ComplexityEstimate(per, exact, interval, bound, exact / bound if bound > 0 else math.nan)
+
+
+def complexity_sweep(dim_values, *, n_samples, width, radius, ntk_radius=None, draws=32, input_radius=1.0,
+                     activation="relu3", dist="sphere", level=0.95, rng):
+    r"""Quadratic (:math:`\|W\|_{2,4}\le B_w`) and NTK (:math:`\|W\|_F\le R`) complexities as d varies.
+
+    One row per d: ``quadratic`` and ``ntk`` exact means with their intervals and bounds, and
+    their ratio ``quadratic / ntk``. The paper's point (Section 5.1): the quadratic class is
+    controlled by operator norms, :math:`\approx B_w^2 B_x^2/\sqrt{nd}` on isotropic inputs, the NTK
+    class by a Frobenius norm, :math:`\approx R B_x/\sqrt n`, so the ratio falls like :math:`1/\sqrt d`.
+    Each d draws from its own sub-stream.
+    """
+    from ..data import sample_inputs
+    from ..network import symmetric_init
+
+    ntk_radius = radius if ntk_radius is None else ntk_radius
+    dims = [int(d) for d in np.atleast_1d(dim_values)]
+    rows = []
+    for d, sub in zip(dims, rng.spawn(len(dims))):  # loop over sweep cells, each batched inside
+        x = sample_inputs(dist, n_samples, d, input_radius=input_radius, rng=sub)
+        w_init, w_out = symmetric_init(width, d, input_radius=input_radius, rng=sub)
+        signs = sample_rademacher(draws, n_samples, rng=sub)
+        quad = quadratic_complexity(x, w_init, w_out, signs, radius=radius, activation=activation, level=level)
+        ntk = ntk_complexity(x, w_init, w_out, signs, radius=ntk_radius, activation=activation, level=level)
+        rows.append({"dim": d, "n": n_samples, "width": width,
+                     "quadratic": quad.exact, "quadratic_low": quad.interval[0], "quadratic_high": quad.interval[1],
+                     "quadratic_bound": quad.bound, "ntk": ntk.exact, "ntk_low": ntk.interval[0],
+                     "ntk_high": ntk.interval[1], "ntk_bound": ntk.bound, "ratio": quad.exact / ntk.exact})
+    return rows

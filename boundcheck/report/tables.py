@@ -17,7 +17,6 @@ from ..results import CheckResult, _plain
 __all__ = ["FORMATS", "format_output", "records_to_rows", "format_rows"]
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
-RECORD_COLUMNS = ("claim", "statement", "lhs", "relation", "rhs", "margin", "interval", "verdict")
 
 
 def _cell(value, digits=4):
@@ -36,11 +35,15 @@ def _cell(value, digits=4):
 
 def records_to_rows(records):
     """One row dict per record, with the columns of the verification table."""
+    with_part = any("part" in rec.params for rec in records)
     rows = []
     for rec in records:
-        statement = rec.params.get("statement", "")
-        rows.append({"claim": rec.claim, "statement": statement, "lhs": rec.lhs, "relation": rec.relation,
-                     "rhs": rec.rhs, "margin": rec.margin, "interval": rec.interval, "verdict": rec.verdict})
+        row = {"claim": rec.claim, "statement": rec.params.get("statement", "")}
+        if with_part:
+            row["part"] = rec.params.get("part", "")
+        row.update(lhs=rec.lhs, relation=rec.relation, rhs=rec.rhs, margin=rec.margin, interval=rec.interval,
+                   verdict=rec.verdict)
+        rows.append(row)
     return rows
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -41,7 +42,8 @@ import sympy as sp
 from .. import _validate as validate
 
 __all__ = [
-    "U", "ORDERS", "arccos_kernel", "kernel_value", "kernel_at_one", "hermite_coefficient", "kernel_coefficient",
+    "U", "ORDERS", "arccos_kernel", "parity_parts", "kernel_value", "kernel_at_one", "hermite_coefficient",
+    "kernel_coefficient",
     "series_coefficients", "double_factorial_coefficient", "paper_lower_bound", "coefficient_rows",
     "bound_ratio_argument", "tail_bound", "analytic_tail_bound", "truncation_error", "random_feature_samples",
     "check_degree", "sphere_moment", "legendre_polynomial", "harmonic_dimension", "sphere_eigenvalue",
@@ -71,6 +73,17 @@ def arccos_kernel(order=1):
     if order == 0:
         return (sp.pi - sp.acos(U)) / (2 * sp.pi)
     return (U * (sp.pi - sp.acos(U)) + sp.sqrt(1 - U**2)) / (2 * sp.pi)
+
+
+def parity_parts(order=1):
+    r"""``(even, odd)`` parts of the kernel, simplified by sympy (through :math:`\arccos = \pi/2 - \arcsin`).
+
+    ReLU: odd part :math:`u/4` exactly, so :math:`c_1 = 1/4` and :math:`c_{2\ell+1} = 0` for
+    :math:`\ell \ge 1`; step: even part :math:`1/4`, so :math:`c_{2\ell} = 0` for :math:`\ell \ge 1`.
+    """
+    kernel = arccos_kernel(order).rewrite(sp.asin)
+    mirrored = kernel.subs(U, -U)
+    return sp.simplify((kernel + mirrored) / 2), sp.simplify((kernel - mirrored) / 2)
 
 
 def kernel_value(order, u):
@@ -114,15 +127,31 @@ def hermite_coefficient(order, degree):
     return _he_at_zero(k - 1) / sp.sqrt(2 * sp.pi * sp.factorial(k))
 
 
+def _double_factorial(n):
+    return math.prod(range(n, 0, -2)) if n > 0 else 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _kernel_coefficient(order, degree):
+    r"""Integer arithmetic: :math:`c_p = He_{p-2}(0)^2/(2\pi p!)` (ReLU) or :math:`He_{p-1}(0)^2/(2\pi p!)` (step)."""
+    p = degree
+    if order == 1:
+        if p <= 1:
+            return 1 / (2 * sp.pi) if p == 0 else sp.Rational(1, 4)
+        return sp.Integer(0) if p % 2 else sp.Rational(_double_factorial(p - 3) ** 2, math.factorial(p)) / (2 * sp.pi)
+    if p == 0:
+        return sp.Rational(1, 4)
+    return sp.Integer(0) if p % 2 == 0 else sp.Rational(_double_factorial(p - 2) ** 2, math.factorial(p)) / (2 * sp.pi)
+
+
 def kernel_coefficient(order, degree):
     r"""The exact coefficient :math:`c_p` of :math:`u^p` in the kernel, from the Hermite closed form.
 
-    A rational number or a rational multiple of :math:`1/\pi`.
+    :math:`c_p = \rho_p^2` with :math:`\rho_p` of :func:`hermite_coefficient`, evaluated in integer
+    arithmetic: :math:`c_{2\ell} = ((2\ell-3)!!)^2/(2\pi(2\ell)!)` for ReLU. A rational number or
+    a rational multiple of :math:`1/\pi`.
     """
-    order = _order(order)
-    degree = validate.integer("degree", degree, minimum=0)
-    rho = hermite_coefficient(order, degree)
-    return sp.expand(rho**2)
+    return _kernel_coefficient(_order(order), validate.integer("degree", degree, minimum=0))
 
 
 def double_factorial_coefficient(order, degree):
@@ -208,8 +237,8 @@ def coefficient_rows(order=1, max_degree=20, *, cross_check=True):
         exact = kernel_coefficient(order, p)
         if cross_check:
             other = double_factorial_coefficient(order, p)
-            if sp.expand(exact - other) != 0 or sp.expand(exact - series[p]) != 0:
-                raise RuntimeError(f"kernel coefficient c_{p} (order {order}) disagrees: Hermite {exact}, "
+            if any(sp.expand(exact - v) != 0 for v in (other, series[p])):
+                raise RuntimeError(f"kernel coefficient c_{p} (order {order}) disagrees: closed form {exact}, "
                                    f"double factorial {other}, series {series[p]}")
         bound = paper_lower_bound(p)
         ratio = sp.expand(exact / bound)
@@ -268,7 +297,7 @@ def bound_ratio_argument(verify_upto=8):
     shifted = sp.Poly(sp.expand(num.subs(n, s + 4)), s).all_coeffs()
     ok_mono = all(c >= 0 for c in shifted) and shifted[-1] > 0
     # the ratio step as a function of l, against the coefficients for a few l
-    step = lambda k: sp.nsimplify(kernel_coefficient(1, 2 * k + 2) * (2 * k + 2) ** 3
+    step = lambda k: sp.expand(kernel_coefficient(1, 2 * k + 2) * (2 * k + 2) ** 3
                                   / (kernel_coefficient(1, 2 * k) * (2 * k) ** 3))
     ok_step = all(sp.simplify(step(k) - ((2 * k - 1) ** 2 * (2 * k + 2) ** 2)
                               / sp.Integer((2 * k) ** 3 * (2 * k + 1))) == 0 for k in range(1, verify_upto + 1))
@@ -277,7 +306,7 @@ def bound_ratio_argument(verify_upto=8):
     facts.update(q_monotone=ok_q, closed_form_matches=ok_form, cube_dominates=ok_cube,
                  ratio_increasing_from_p4=ok_mono, ratio_step_matches=ok_step, small_degrees=ok_small,
                  minimum_ratio_degree=4,
-                 minimum_ratio=sp.nsimplify(kernel_coefficient(1, 4) / paper_lower_bound(4)))
+                 minimum_ratio=sp.expand(kernel_coefficient(1, 4) / paper_lower_bound(4)))
     if not all([ok_q, ok_form, ok_cube, ok_mono, ok_step, ok_small]):
         raise RuntimeError(f"the all-degree argument failed: {facts}")
     facts["holds_for_all_degrees"] = True
@@ -297,7 +326,7 @@ def tail_bound(order, n_terms):
     order = _order(order)
     n_terms = validate.integer("n_terms", n_terms, minimum=0, maximum=5000)
     partial = sp.Add(*[kernel_coefficient(order, p) for p in range(n_terms)])
-    return sp.nsimplify(sp.expand(kernel_at_one(order) - partial))
+    return sp.expand(kernel_at_one(order) - partial)
 
 
 def analytic_tail_bound(order, n_terms):
@@ -379,10 +408,15 @@ def sphere_moment(power, dim):
     d = validate.integer("dim", dim, minimum=2)
     if k % 2:
         return sp.Integer(0)
-    out = sp.Integer(1)
-    for i in range(k // 2):  # a product of k/2 rational factors
-        out *= sp.Rational(2 * i + 1, d + 2 * i)
-    return out
+    return sp.Rational(_even_moment(k // 2, d))
+
+
+@functools.lru_cache(maxsize=None)
+def _even_moment(half, dim):
+    """:math:`E[t^{2j}]` as a Fraction, by the recursion :math:`E t^{2j} = E t^{2j-2} (2j-1)/(d+2j-2)`."""
+    if half == 0:
+        return Fraction(1)
+    return _even_moment(half - 1, dim) * Fraction(2 * half - 1, dim + 2 * half - 2)
 
 
 @functools.lru_cache(maxsize=None)
@@ -412,13 +446,25 @@ def harmonic_dimension(degree, dim):
 def _poly_moment(poly, dim):
     """:math:`E[q(t)]` for a sympy polynomial q in U, exact."""
     coeffs = sp.Poly(poly, U).all_coeffs()[::-1]
-    return sp.nsimplify(sum(c * sphere_moment(i, dim) for i, c in enumerate(coeffs)))
+    return sp.expand(sum(c * sphere_moment(i, dim) for i, c in enumerate(coeffs)))
+
+
+@functools.lru_cache(maxsize=None)
+def _legendre_fractions(degree, dim):
+    return [Fraction(int(sp.fraction(c)[0]), int(sp.fraction(c)[1]))
+            for c in sp.Poly(legendre_polynomial(degree, dim), U).all_coeffs()[::-1]]
 
 
 def power_projection(power, degree, dim):
     r""":math:`g_k = E[t^p P_k(t)]`, exact; :math:`t^p = \sum_k g_k N(d,k) P_k(t)`."""
     p = validate.integer("power", power, minimum=0)
-    return _poly_moment(sp.expand(U**p * legendre_polynomial(degree, dim)), dim)
+    k = validate.integer("degree", degree, minimum=0)
+    d = validate.integer("dim", dim, minimum=2)
+    total = Fraction(0)
+    for i, c in enumerate(_legendre_fractions(k, d)):  # k + 1 exact terms
+        if c and (p + i) % 2 == 0:
+            total += c * _even_moment((p + i) // 2, d)
+    return sp.Rational(total.numerator, total.denominator)
 
 
 @functools.lru_cache(maxsize=None)

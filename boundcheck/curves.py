@@ -1,0 +1,571 @@
+r"""Learning curves that test the predicted sample complexities of :mod:`boundcheck.complexity`.
+
+Learners (``LEARNERS``), all fitted by squared loss on n samples and scored on a fresh test set:
+
+``ntk``
+    kernel ridge(less) regression with the infinite-width NTK of the trained first layer,
+    :math:`K(x,x') = x^\top x'\,E_{w}[\sigma'(w^\top x)\sigma'(w^\top x')]`; for
+    :math:`\sigma = \mathrm{relu}^3/6` and :math:`w \sim N(0, B_x^{-2}I)` this is
+    :math:`x^\top x'\,J_2(\theta)/(8\pi)` with Cho & Saul's
+    :math:`J_2(\theta) = 3\sin\theta\cos\theta + (\pi-\theta)(1+2\cos^2\theta)` (:func:`ntk_kernel`).
+``quadratic``
+    the quadratic model :math:`f^Q_W` fitted by projected gradient descent (backtracking line
+    search) in the ball :math:`\|W\|_{2,4} \le B_w` (exact Euclidean projection, :func:`project_24`).
+``randomized``
+    the randomized network :math:`f_{W_0 + W\Sigma}` trained by noisy gradient descent on
+    :math:`E_\Sigma L(W\Sigma) + \lambda\|W\|_{2,4}^4` with fresh signs every step (Section 3.1,
+    Theorem 4), scored by its expected test loss over sign draws.
+``linear+quadratic``
+    :math:`f^L_W + f^Q_W` (the Nichani-Bai-Lee slides' NTK + QuadNTK) by projected gradient descent.
+
+Test loss: the normalised test mean squared error :math:`E(\hat f - f_\star)^2 / E f_\star^2` for
+``single`` and ``sparse``, the classification error against the clean labels for ``xor``
+(trained on labels flipped with probability 0.1). Squared loss is not Lipschitz, so the paper's
+hypotheses on the loss do not cover these fits (:data:`boundcheck.losses.SQUARED_WARNING`).
+
+Randomness: one integer is drawn from the caller's ``rng``; every sweep cell then gets its own
+``SeedSequence(base, spawn_key=cell)``, so results do not depend on how many workers ran them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _validate as validate
+from . import complexity as cx
+from .activations import get_activation
+from .data import LowDegreePlusSparse, NoisyXor, Polynomial, sample_hypercube, sample_sphere
+from .losses import SQUARED_WARNING
+from .network import randomized_network, symmetric_init
+
+__all__ = [
+    "LEARNERS", "TARGETS", "ntk_kernel", "project_24", "fit_ntk", "fit_taylor", "fit_randomized", "threshold",
+    "make_problem", "learning_curve", "sample_complexity", "exponent_rows", "slides_experiment",
+    "taylor_trajectories", "predicted_exponent",
+]
+
+LEARNERS = ("ntk", "quadratic", "randomized", "linear+quadratic")
+TARGETS = ("single", "xor", "sparse")
+_PARTS = {"quadratic": ("Q",), "linear+quadratic": ("L", "Q"), "linear": ("L",)}
+
+
+# --------------------------------------------------------------------------------------------
+# problems
+
+
+class Problem:
+    """Training pool, test set and the scoring rule of one sweep cell."""
+
+    def __init__(self, target, x_pool, y_pool, x_test, f_test, kind):
+        self.target, self.kind = target, kind
+        self.x_pool, self.y_pool, self.x_test, self.f_test = x_pool, y_pool, x_test, f_test
+        self.scale = float(np.mean(f_test**2))
+
+    def loss(self, predictions):
+        """Test loss of ``predictions`` (shape (..., n_test)); mean over leading axes."""
+        predictions = np.asarray(predictions)
+        if self.kind == "xor":
+            return float(np.mean(np.sign(predictions) != np.sign(self.f_test)))
+        return float(np.mean((predictions - self.f_test) ** 2) / self.scale)
+
+
+class _Scaled:
+    """A target rescaled to unit L2 norm (the slides' sparse target with both parts normalised)."""
+
+    def __init__(self, func, scale):
+        self.func, self.scale = func, scale
+
+    def __call__(self, x):
+        return self.func(x) * self.scale
+
+
+def make_problem(target, dim, n_pool, *, degree=2, n_test=500, rng, flip_prob=0.1):
+    r"""A target of unit :math:`L_2` norm on the unit sphere (hypercube for ``xor``) with data.
+
+    ``single``: :math:`(\beta^\top x)^p` scaled by :math:`\sqrt{\prod_{j<p}(d+2j)/(2p-1)!!}`;
+    ``sparse``: Nichani-Bai-Lee with k = degree - 1, its dense and sparse parts each rescaled
+    to unit norm (estimated on 4000 fresh points) so neither swamps the other, then the sum too;
+    ``xor``: :math:`x_1x_2 d` with labels flipped with ``flip_prob``.
+    """
+    validate.choice("target", target, TARGETS)
+    dim = validate.integer("dim", dim, minimum=2)
+    n_pool = validate.integer("n_pool", n_pool, minimum=1)
+    n_test = validate.integer("n_test", n_test, minimum=10)
+    if target == "xor":
+        func = NoisyXor(dim, 1.0, flip_prob)
+        x_pool = sample_hypercube(n_pool, dim, rng=rng)
+        x_test = sample_hypercube(n_test, dim, rng=rng)
+        return Problem(func, x_pool, func.labels(x_pool, rng=rng), x_test, func(x_test), "xor")
+    if target == "single":
+        beta = rng.standard_normal(dim)
+        scale = math.sqrt(float(cx.beta_power_normalized(degree, dim)))
+        func = Polynomial(scale, beta / np.linalg.norm(beta), degree)
+    else:
+        if degree < 2:
+            raise validate.BoundcheckInputError(f"degree must be >= 2 for the sparse target; got {degree}")
+        base = LowDegreePlusSparse(dim, degree - 1, 1, rng=rng)
+        probe = sample_sphere(4000, dim, rng=rng)
+        dense_scale = 1.0 / math.sqrt(np.mean(base.dense(probe) ** 2))
+        sparse_scale = 1.0 / math.sqrt(np.mean(base.sparse(probe) ** 2))
+        combined = _Scaled(lambda x: dense_scale * base.dense(x) + sparse_scale * base.sparse(x), 1.0)
+        func = _Scaled(combined, 1.0 / math.sqrt(np.mean(combined(probe) ** 2)))
+    x_pool = sample_sphere(n_pool, dim, rng=rng)
+    x_test = sample_sphere(n_test, dim, rng=rng)
+    return Problem(func, x_pool, func(x_pool), x_test, func(x_test), target)
+
+
+# --------------------------------------------------------------------------------------------
+# (a) NTK kernel regression
+
+
+def ntk_kernel(x, z, *, input_radius=1.0):
+    r"""Infinite-width NTK of the first layer for :math:`\sigma = \mathrm{relu}^3/6`, shape (len(x), len(z)).
+
+    :math:`K(x,z) = x^\top z\,E[\mathrm{relu}(u)^2\mathrm{relu}(v)^2]/4` with (u, v) standard
+    normal of correlation :math:`\rho = x^\top z/B_x^2`, and
+    :math:`E[\mathrm{relu}(u)^2\mathrm{relu}(v)^2] = J_2(\theta)/(2\pi)`, :math:`\theta = \arccos\rho`.
+    """
+    x = validate.matrix("x", x)
+    z = validate.matrix("z", z)
+    validate.same_dim("z", z, "x", x)
+    gram = x @ z.T
+    rho = np.clip(gram / input_radius**2, -1.0, 1.0)
+    theta = np.arccos(rho)
+    j2 = 3.0 * np.sin(theta) * rho + (np.pi - theta) * (1.0 + 2.0 * rho**2)
+    return gram * j2 / (8.0 * np.pi)
+
+
+def fit_ntk(x, y, x_test, *, ridge=1e-8):
+    """Kernel ridge regression with :func:`ntk_kernel`; ``ridge`` relative to the mean diagonal."""
+    gram = ntk_kernel(x, x)
+    reg = ridge * float(np.mean(np.diag(gram)))
+    coef = np.linalg.solve(gram + reg * np.eye(len(x)), y)
+    return ntk_kernel(x_test, x) @ coef
+
+
+# --------------------------------------------------------------------------------------------
+# (b), (d) Taylor models by projected gradient descent
+
+
+def project_24(w_move, radius):
+    r"""Euclidean projection of ``w_move`` onto :math:`\{W: \|W\|_{2,4} \le B_w\}`.
+
+    KKT: each row is shrunk, :math:`w_r = v_r\,u_r/\|v_r\|`, with the new norm :math:`u_r` solving
+    :math:`u + 2\mu u^3 = \|v_r\|` for one multiplier :math:`\mu \ge 0` fixed by
+    :math:`\sum_r u_r^4 = B_w^4` (bisection on :math:`\log\mu`, Newton for every row at once).
+    """
+    w_move = np.asarray(w_move, dtype=np.float64)
+    radius = validate.positive("radius", radius)
+    norms = np.linalg.norm(w_move, axis=-1)
+    if np.sum(norms**4) <= radius**4:
+        return w_move.copy()
+
+    def shrunk(mu):
+        u = np.minimum(norms, (norms / (2.0 * mu)) ** (1.0 / 3.0))  # a start above the root
+        for _ in range(60):  # Newton iterations, vectorised over rows
+            step = (u + 2.0 * mu * u**3 - norms) / (1.0 + 6.0 * mu * u**2)
+            u = np.maximum(u - step, 0.0)
+            if np.max(np.abs(step)) <= 1e-15 * max(1.0, float(np.max(norms))):
+                break
+        return u
+
+    low, high = -60.0, 60.0
+    for _ in range(200):  # bisection on log(mu): sum(u^4) decreases in mu
+        mid = 0.5 * (low + high)
+        if np.sum(shrunk(math.exp(mid)) ** 4) > radius**4:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-13:
+            break
+    u = shrunk(math.exp(high))
+    scale = np.divide(u, norms, out=np.zeros_like(u), where=norms > 0)
+    return w_move * scale[..., None]
+
+
+def _taylor_parts(x, w_init, w_out, w_move, parts, act):
+    """Prediction and per-neuron derivative factor of the sum of the Taylor terms in ``parts``."""
+    m = w_init.shape[0]
+    pre = x @ w_init.T
+    proj = x @ w_move.T
+    value = np.zeros(x.shape[0])
+    factor = np.zeros_like(pre)  # d f / d (w_r . x), per sample and neuron, before the 1/sqrt(m) a_r
+    if "L" in parts:
+        d1 = act.derivative(pre, 1)
+        value += (d1 * proj) @ w_out
+        factor += d1
+    if "Q" in parts:
+        d2 = act.derivative(pre, 2)
+        value += 0.5 * (d2 * proj**2) @ w_out
+        factor += d2 * proj
+    return value / math.sqrt(m), factor
+
+
+def fit_taylor(x, y, w_init, w_out, *, parts=("Q",), radius=None, steps=300, activation="relu3", init_scale=1e-2,
+               rng, tol=1e-10):
+    r"""Fit :math:`\sum_{k \in parts} f^{(k)}_W` (``"L"``: :math:`f^L`, ``"Q"``: :math:`f^Q`) by projected GD.
+
+    Squared loss :math:`\frac1{2n}\sum_i (f_W(x_i) - y_i)^2`, backtracking (Armijo) step, projection
+    onto :math:`\|W\|_{2,4} \le` ``radius`` (None: no constraint). The start is a small random W
+    (:math:`f^Q` has a saddle at 0). Returns ``w_move``.
+    """
+    x = validate.matrix("x", x)
+    y = validate.vector("y", y, length=x.shape[0])
+    act = get_activation(activation)
+    n, m = x.shape[0], w_init.shape[0]
+    w = rng.standard_normal(w_init.shape) * (init_scale * m**-0.25 / math.sqrt(x.shape[1]))
+    proj = (lambda v: project_24(v, radius)) if radius is not None else (lambda v: v)
+    w = proj(w)
+
+    def loss_grad(w_move):
+        value, factor = _taylor_parts(x, w_init, w_out, w_move, parts, act)
+        res = value - y
+        grad = ((res[:, None] * factor) * w_out).T @ x / (n * math.sqrt(m))
+        return 0.5 * float(np.mean(res**2)), grad
+
+    lr = math.sqrt(m)
+    loss, grad = loss_grad(w)
+    for _ in range(steps):  # gradient steps
+        while True:  # backtracking line search
+            cand = proj(w - lr * grad)
+            cand_loss, cand_grad = loss_grad(cand)
+            if cand_loss <= loss - 0.5 * np.sum(grad * (w - cand)) or lr < 1e-12:
+                break
+            lr *= 0.5
+        done = loss - cand_loss <= tol * max(loss, 1e-300)
+        w, loss, grad = cand, cand_loss, cand_grad
+        lr *= 1.5
+        if done:
+            break
+    return w
+
+
+def predict_taylor(x, w_init, w_out, w_move, parts, activation="relu3"):
+    """The fitted Taylor model on ``x``."""
+    return _taylor_parts(np.asarray(x, float), w_init, w_out, w_move, parts, get_activation(activation))[0]
+
+
+# --------------------------------------------------------------------------------------------
+# (c) randomized network, noisy GD
+
+
+def fit_randomized(x, y, w_init, w_out, *, steps=300, learning_rate=None, reg=1e-4, noise=1e-3, sign_draws=1,
+                   activation="relu3", init_scale=1.0, rng):
+    r"""Noisy GD on :math:`E_\Sigma \frac1{2n}\sum_i (f_{W_0+W\Sigma}(x_i) - y_i)^2 + \lambda\|W\|_{2,4}^4`.
+
+    Every step draws ``sign_draws`` fresh sign vectors (a Monte Carlo gradient of the
+    expectation) and adds :math:`N(0, \eta\,\mathrm{noise}^2)` to every weight (perturbed GD).
+    A divergence guard steps back and halves the step when the sampled loss exceeds ten times
+    its starting value.
+    The default step is :math:`2\sqrt m`. Returns ``w_move``.
+    """
+    x = validate.matrix("x", x)
+    y = validate.vector("y", y, length=x.shape[0])
+    act = get_activation(activation)
+    n, m = x.shape[0], w_init.shape[0]
+    lr = 2.0 * math.sqrt(m) if learning_rate is None else validate.positive("learning_rate", learning_rate)
+    w = rng.standard_normal(w_init.shape) * (init_scale * m**-0.25 / math.sqrt(x.shape[1]))
+    reg = validate.nonnegative("reg", reg)
+    noise = validate.nonnegative("noise", noise)
+    steps = validate.integer("steps", steps, minimum=0)
+    pre = x @ w_init.T
+    ceiling, w_good = None, w
+    for _ in range(steps):  # gradient steps
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(sign_draws, m))
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = pre[None] + (x @ w.T)[None] * signs[:, None, :]  # (draws, n, m)
+            f = act(z) @ w_out / math.sqrt(m)  # (draws, n)
+            res = f - y
+            loss = 0.5 * float(np.mean(res**2))
+        ceiling = 10.0 * loss if ceiling is None else ceiling
+        if not math.isfinite(loss) or loss > ceiling:
+            # divergence guard: step back to the last good point and halve the step
+            w, lr = w_good, lr / 2.0
+            continue
+        w_good = w
+        coef = res[:, :, None] * act.derivative(z, 1) * (w_out * signs)[:, None, :]  # (draws, n, m)
+        grad = np.einsum("knm,nd->md", coef, x) / (n * sign_draws * math.sqrt(m))
+        row_sq = np.sum(w**2, axis=1)
+        grad += 4.0 * reg * row_sq[:, None] * w  # gradient of reg * sum_r |w_r|^4
+        w = w - lr * grad + math.sqrt(lr) * noise * rng.standard_normal(w.shape)
+    return w if np.all(np.isfinite(w)) else w_good
+
+
+# --------------------------------------------------------------------------------------------
+# learning curves
+
+
+def threshold(n_values, losses, accuracy):
+    r"""The n at which the test loss first reaches ``accuracy``, log-log interpolated.
+
+    Returns ``(n_eps, status)``: status ``"interpolated"``, ``"at_first"`` (already reached at
+    the smallest n, so n_eps is an upper bound) or ``"not_reached"`` (n_eps = inf).
+    """
+    n_values = np.asarray(n_values, dtype=float)
+    losses = np.asarray(losses, dtype=float)
+    below = np.nonzero(losses <= accuracy)[0]
+    if below.size == 0:
+        return math.inf, "not_reached"
+    i = int(below[0])
+    if i == 0:
+        return float(n_values[0]), "at_first"
+    n0, n1 = math.log(n_values[i - 1]), math.log(n_values[i])
+    l0, l1 = math.log(max(losses[i - 1], 1e-300)), math.log(max(losses[i], 1e-300))
+    la = math.log(accuracy)
+    frac = 1.0 if l0 == l1 else (l0 - la) / (l0 - l1)
+    return float(math.exp(n0 + frac * (n1 - n0))), "interpolated"
+
+
+def _fit_and_score(learner, problem, n_value, *, width, radius, steps, rng, activation="relu3"):
+    x, y = problem.x_pool[:n_value], problem.y_pool[:n_value]
+    if learner == "ntk":
+        return problem.loss(fit_ntk(x, y, problem.x_test))
+    w_init, w_out = symmetric_init(width, x.shape[1], rng=rng)
+    if learner == "randomized":
+        w = fit_randomized(x, y, w_init, w_out, steps=steps, rng=rng, activation=activation)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(32, width))
+        preds = randomized_network(problem.x_test, w_init, w_out, w, signs, activation=activation)
+        return float(np.mean([problem.loss(p) for p in preds]))
+    parts = _PARTS[learner]
+    w = fit_taylor(x, y, w_init, w_out, parts=parts, radius=radius, steps=steps, rng=rng, activation=activation)
+    return problem.loss(predict_taylor(problem.x_test, w_init, w_out, w, parts, activation))
+
+
+def radius_for(target, dim, degree, *, factor=1.0):
+    r"""Default radius :math:`B_w`: ``factor`` times Theorem 7's :math:`B_{w,\star}` at :math:`\delta = 1`."""
+    deg = 2 if target == "xor" else degree
+    amp = cx._theorem7_amplitude(deg, "xor" if target == "xor" else "single")
+    t_star = float((32 * math.pi * float(amp.subs({cx.d: dim, cx.alpha: 1.0}))) ** 0.25)
+    # unit-sphere inputs: B_x = 1 (for the 2-XOR, Theorem 7's B_x = sqrt(d) units are rescaled)
+    return factor * (t_star / math.sqrt(dim) if target == "xor" else t_star)
+
+
+def _cell_rng(base, key):
+    return np.random.default_rng(np.random.SeedSequence(base, spawn_key=tuple(int(k) for k in key)))
+
+
+def learning_curve(learner, target, dim, n_values, *, degree=2, width=64, steps=200, n_test=500, radius=None,
+                   rng, activation="relu3"):
+    """Test loss of ``learner`` at every n in ``n_values`` (nested training sets), one problem draw."""
+    validate.choice("learner", learner, LEARNERS + ("linear",))
+    n_values = sorted(validate.integer("n", v, minimum=1) for v in n_values)
+    data_rng, fit_rng = rng.spawn(2)
+    problem = make_problem(target, dim, n_values[-1], degree=degree, n_test=n_test, rng=data_rng)
+    radius = radius_for(target, dim, degree) if radius is None else radius
+    fit_rngs = fit_rng.spawn(len(n_values))
+    return [_fit_and_score(learner, problem, n, width=width, radius=radius, steps=steps, rng=r,
+                           activation=activation) for n, r in zip(n_values, fit_rngs)]
+
+
+def _cell(base, i_dim, rep, i_learner, learner, target, dim, n_values, degree, width, steps, n_test, radius_factor):
+    """One sweep cell: the problem comes from (dim, repeat) only, so all learners see the same data."""
+    problem = make_problem(target, dim, max(n_values), degree=degree, n_test=n_test,
+                           rng=_cell_rng(base, (i_dim, rep, 0)))
+    radius = radius_for(target, dim, degree, factor=radius_factor)
+    losses = []
+    for j, n_value in enumerate(n_values):  # a loop over the nested training sizes of this cell
+        rng = _cell_rng(base, (i_dim, rep, 1 + i_learner, j))
+        losses.append(_fit_and_score(learner, problem, n_value, width=width, radius=radius, steps=steps, rng=rng))
+    return dict(learner=learner, target=target, dim=dim, degree=degree, repeat=rep, losses=losses)
+
+
+def sample_complexity(learners=LEARNERS, target="single", dims=(4, 6, 8), n_values=None, *, degree=2,
+                      accuracy=0.3, repeats=2, width=64, steps=150, n_test=400, radius_factor=1.0, n_jobs=1, rng):
+    r"""Measured thresholds :math:`n_\epsilon` for each (learner, d, repeat).
+
+    Returns ``(curve_rows, threshold_rows)``: one row per (learner, dim, repeat, n) with the test
+    loss, and one per (learner, dim, repeat) with ``n_eps`` and its status.
+    """
+    learners = [validate.choice("learner", v, LEARNERS + ("linear",)) for v in learners]
+    validate.choice("target", target, TARGETS)
+    dims = [validate.integer("dim", v, minimum=2) for v in dims]
+    accuracy = validate.probability("accuracy", accuracy)
+    repeats = validate.integer("repeats", repeats, minimum=1)
+    width = validate.even_width("width", width)
+    if n_values is None:
+        n_values = np.unique(np.geomspace(8, 20 * max(dims) ** max(degree - 1, 1), 6).astype(int)).tolist()
+    n_values = sorted(validate.integer("n", v, minimum=1) for v in n_values)
+    base = int(rng.integers(2**63))
+    jobs = [(i_dim, rep, i_l, learner, dim) for i_dim, dim in enumerate(dims) for rep in range(repeats)
+            for i_l, learner in enumerate(learners)]
+    if n_jobs == 1:
+        cells = [_cell(base, i_dim, rep, i_l, learner, target, dim, n_values, degree, width, steps, n_test,
+                       radius_factor) for i_dim, rep, i_l, learner, dim in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        cells = Parallel(n_jobs=n_jobs)(
+            delayed(_cell)(base, i_dim, rep, i_l, learner, target, dim, n_values, degree, width, steps, n_test,
+                           radius_factor) for i_dim, rep, i_l, learner, dim in jobs)
+    curve_rows, threshold_rows = [], []
+    for cell in cells:
+        for n_value, loss in zip(n_values, cell["losses"]):
+            curve_rows.append(dict(learner=cell["learner"], target=target, dim=cell["dim"], degree=degree,
+                                   repeat=cell["repeat"], n=n_value, test_loss=loss))
+        n_eps, status = threshold(n_values, cell["losses"], accuracy)
+        threshold_rows.append(dict(learner=cell["learner"], target=target, dim=cell["dim"], degree=degree,
+                                   repeat=cell["repeat"], accuracy=accuracy, n_eps=n_eps, status=status))
+    return curve_rows, threshold_rows
+
+
+def predicted_exponent(learner, target, degree):
+    """``(exponent, bound)``: the d-exponent theory predicts for ``learner`` and whether it is an
+    upper or a lower bound (from :mod:`boundcheck.complexity`)."""
+    key = {"ntk": "ntk_lower", "linear": "ntk_lower", "quadratic": "quadratic", "randomized": "quadratic",
+           "linear+quadratic": "quadratic"}[learner]
+    if target == "sparse":
+        key = {"ntk_lower": "ntk_lower", "quadratic": "quadntk_lower"}[key]
+        if learner == "linear+quadratic":
+            key = "ntk+quadntk"
+    pred = {pr.learner: pr for pr in cx.predictions(target, degree)}[key]
+    return float(cx.exponent(pred.expression, cx.d)), pred.bound
+
+
+def exponent_rows(threshold_rows, *, level=0.95):
+    r"""Per learner: the fitted exponent of :math:`n_\epsilon` in d with its interval, beside the prediction.
+
+    Fits every interpolated threshold (repeats as separate points) with
+    :meth:`boundcheck.results.CheckResult.from_fit`: against an upper-bound prediction the relation
+    is ``<=`` (grows no faster), against a lower bound ``>=``. Fewer than 3 points, or fewer than
+    2 distinct d, gives NaN. The verdict is reported as ``agreement`` (consistent / inconsistent /
+    inconclusive), not as HOLDS / VIOLATED: small d is far from the asymptotic regime the predictions
+    describe, so a disagreement is a measurement at these sizes, not a refutation of a theorem.
+    """
+    from .results import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult
+
+    out = []
+    groups = {}
+    for row in threshold_rows:
+        groups.setdefault((row["learner"], row["target"], row["degree"]), []).append(row)
+    for (learner, target, degree), rows in groups.items():  # one fit per learner
+        pts = [(r["dim"], r["n_eps"]) for r in rows if math.isfinite(r["n_eps"]) and r["status"] == "interpolated"]
+        xs = np.array([q[0] for q in pts], float)
+        ys = np.array([q[1] for q in pts], float)
+        predicted, bound = predicted_exponent(learner, target, degree)
+        slope, interval, verdict = math.nan, (math.nan, math.nan), INCONCLUSIVE
+        agreement = "inconclusive"
+        if len(pts) >= 3 and np.unique(xs).size >= 2:
+            rec = CheckResult.from_fit("Section 5.2 curves", xs, ys, predicted, "<=" if bound == "upper" else ">=",
+                                       level=level)
+            slope, interval, verdict = rec.lhs, rec.interval, rec.verdict
+        agreement = {HOLDS: "consistent", VIOLATED: "inconsistent"}.get(verdict, "inconclusive")
+        out.append(dict(learner=learner, target=target, degree=degree, fitted_exponent=slope,
+                        interval_low=interval[0], interval_high=interval[1], predicted_exponent=predicted,
+                        prediction=bound, agreement=agreement, points=len(pts),
+                        not_reached=sum(r["status"] == "not_reached" for r in rows),
+                        at_first=sum(r["status"] == "at_first" for r in rows),
+                        note="squared loss: " + SQUARED_WARNING))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the slides' experiment
+
+
+def slides_experiment(dims=(8, 12, 16), *, power=1.5, repeats=2, width=64, steps=200, n_test=400, rng,
+                      n_jobs=1):
+    r"""Nichani-Bai-Lee slides: :math:`f_L + f_Q` on a degree-2 (linear + sparse quadratic) signal
+    with :math:`n = d^{1.5}` samples, against :math:`f_L` alone and :math:`f_Q` alone.
+
+    Returns one row per (dim, repeat, model) with the normalised test MSE.
+    """
+    dims = [validate.integer("dim", v, minimum=2) for v in dims]
+    power = validate.positive("power", power)
+    base = int(rng.integers(2**63))
+    models = ("linear", "quadratic", "linear+quadratic")
+
+    def run(i_dim, dim, rep):
+        n_value = int(round(dim**power))
+        problem = make_problem("sparse", dim, n_value, degree=2, n_test=n_test, rng=_cell_rng(base, (i_dim, rep, 0)))
+        radius = radius_for("sparse", dim, 2)
+        rows = []
+        for j, model in enumerate(models):  # three models on the same data
+            loss = _fit_and_score(model, problem, n_value, width=width, radius=radius, steps=steps,
+                                  rng=_cell_rng(base, (i_dim, rep, 1 + j)))
+            rows.append(dict(model=model, dim=dim, n=n_value, repeat=rep, test_loss=loss))
+        return rows
+
+    jobs = [(i, dim, rep) for i, dim in enumerate(dims) for rep in range(repeats)]
+    if n_jobs == 1:
+        results = [run(*job) for job in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs)(delayed(run)(*job) for job in jobs)
+    return [row for rows in results for row in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# the blog's Figure 1 idea
+
+
+def _model_value_grad(x, w_init, w_out, w_move, order, act):
+    """Value and gradient factor of the Taylor model of ``order`` (None: the full network)."""
+    m = w_init.shape[0]
+    pre = x @ w_init.T
+    proj = x @ w_move.T
+    if order is None:
+        return act(pre + proj) @ w_out / math.sqrt(m), act.derivative(pre + proj, 1)
+    value = np.zeros(x.shape[0])
+    factor = np.zeros_like(pre)
+    for k in range(1, order + 1):  # the Taylor orders
+        dk = act.derivative(pre, k)
+        value += (dk * proj**k) @ w_out / math.factorial(k)
+        factor += dk * proj ** (k - 1) / math.factorial(k - 1)
+    return value / math.sqrt(m), factor
+
+
+def taylor_trajectories(*, dim=16, width=128, n_samples=64, n_test=128, steps=100, learning_rates=(0.1, 1.0),
+                        orders=(1, 2, 3), activation="softplus", record_every=10, rng):
+    r"""Distance between the full network's GD trajectory and its Taylor models' (blog, Figure 1).
+
+    Each model (the network :math:`f_{W_0+W}` and :math:`\sum_{j\le k} f^{(j)}_{W_0,W}` for k in
+    ``orders``) is trained from W = 0 by full-batch GD on the same squared loss with the same
+    step; ``learning_rates`` are in units of :math:`1/\lambda_{\max}` of the NTK Gram matrix
+    (GD on the linear model is stable below 2). Reported every ``record_every`` steps: the test-output
+    distance :math:`\|f^{net}_t - f^{(\le k)}_t\| / \|f^{net}_t\|` and the weight distance
+    :math:`\|W^{net}_t - W^{(k)}_t\|_F / \|W^{net}_t\|_F`.
+    """
+    act = get_activation(activation)
+    data_rng, init_rng = rng.spawn(2)
+    problem = make_problem("single", dim, n_samples, degree=2, n_test=n_test, rng=data_rng)
+    x, y = problem.x_pool, problem.y_pool
+    w_init, w_out = symmetric_init(width, dim, rng=init_rng)
+    n, m = x.shape[0], width
+    jac = (act.derivative(x @ w_init.T, 1) * w_out)  # (n, m) times x: the NTK features
+    gram = (jac @ jac.T) * (x @ x.T) / (m * n)
+    lam = float(np.linalg.eigvalsh(gram)[-1])
+    runs = []
+    for lr_units in learning_rates:  # one run per learning rate
+        lr = lr_units / lam
+        models = [None] + list(orders)
+        weights = {k: np.zeros_like(w_init) for k in models}
+        record = {"steps": [], "distance": {k: [] for k in orders}, "weight_distance": {k: [] for k in orders},
+                  "train_loss": {str(k): [] for k in models}}
+        diverged = {k: False for k in models}
+        for t in range(steps + 1):  # GD steps, every model advanced in lockstep
+            outs = {}
+            for k in models:
+                value, factor = _model_value_grad(x, w_init, w_out, weights[k], k, act)
+                res = value - y
+                if t > 0 and (t % record_every == 0 or t == steps):  # at t = 0 every model is 0
+                    outs[k] = _model_value_grad(problem.x_test, w_init, w_out, weights[k], k, act)[0]
+                    record["train_loss"][str(k)].append(0.5 * float(np.mean(res**2)))
+                if t < steps and not diverged[k]:
+                    grad = ((res[:, None] * factor) * w_out).T @ x / (n * math.sqrt(m))
+                    weights[k] = weights[k] - lr * grad
+                    diverged[k] = not np.all(np.isfinite(weights[k]))
+            if outs:
+                record["steps"].append(t)
+                ref = outs[None]
+                ref_norm = max(float(np.linalg.norm(ref)), 1e-12)
+                w_norm = max(float(np.linalg.norm(weights[None])), 1e-12)
+                for k in orders:
+                    record["distance"][k].append(float(np.linalg.norm(outs[k] - ref)) / ref_norm)
+                    record["weight_distance"][k].append(float(np.linalg.norm(weights[k] - weights[None])) / w_norm)
+        runs.append(dict(learning_rate=lr_units, learning_rate_absolute=lr, diverged={str(k): v for k, v in
+                                                                                       diverged.items()}, **record))
+    return {"runs": runs, "dim": dim, "width": width, "n_samples": n_samples, "activation": act.name,
+            "ntk_lambda_max": lam, "note": "squared loss: " + SQUARED_WARNING}
