@@ -33,7 +33,7 @@ _REGISTRY: dict[str, "Claim"] = {}
 PAPER_RESULTS = (
     "Assumption A", "Symmetric init", "Randomized terms", "Equation 4 event", "Equation 4",
     "Section 3 scalings", "Lemma 1", "Theorem 2", "Corollary 3", "Theorem 4",
-    "Lemma 5", "Theorem 6", "Theorem 7", "Lemma 8", "Lemma 9", "Lemma 10", "Lemma 11", "Lemma 12",
+    "Lemma 5", "Theorem 6", "Theorem 7", "Lemma 8", "Lemma 9", "Lemma 9 coefficients", "Lemma 10", "Lemma 11", "Lemma 12",
     "Lemma 13", "Lemma 14", "Lemma 15", "Section 5.2", "Section 6", "Section 6 moments", "OPT bracket",
 )
 

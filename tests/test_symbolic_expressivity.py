@@ -134,6 +134,29 @@ def test_theorem7_w_star_gives_the_stated_quadratic_model_and_norm(rng):
     assert float(norm_24(w_star)) ** 4 == pytest.approx(8 * 0.9**4 * np.mean(a**2), rel=1e-12)
 
 
+def test_theorem7_deviation_second_moment_against_the_network(rng):
+    m, dim, radius, draws = 32, 4, 1.2, 1500
+    beta = 1.1 * _unit(rng, dim)
+    x = radius * np.stack([_unit(rng, dim) for _ in range(3)])
+    exact = ex.theorem7_deviation_second_moment(x, beta, 0.9, 4, m, input_radius=radius)
+    assert np.allclose(exact, ex.theorem7_deviation_second_moment(x, beta, 0.9, 4, m, input_radius=radius,
+                                                                  n_nodes=120), rtol=1e-10)
+    target = ex.polynomial_target(x, beta, 0.9, 4)
+    squares = np.empty((draws, 3))
+    for j in range(draws):  # a loop over initializations, each one batched network evaluation
+        w_init, w_out = symmetric_init(m, dim, input_radius=radius, rng=rng)
+        w_star = ex.theorem7_w_star(w_init, beta, 0.9, 4, input_radius=radius)
+        squares[j] = (quadratic_model(x, w_init, w_out, w_star) - target) ** 2
+    for i in range(3):
+        rec = CheckResult.from_samples("var", squares[:, i], float(exact[i]), "==", level=0.999)
+        assert rec.verdict == HOLDS, (i, rec)
+
+
+def test_theorem7_variance_record_catches_a_wrong_factor(rng):
+    records = check_theorem7(rng=rng, widths=(64, 128, 256), draws=4, variance_factor=0.5)
+    assert records[3].verdict == VIOLATED
+
+
 def test_theorem7_w_star_needs_symmetric_init(rng):
     w_init = rng.standard_normal((8, 3))
     with pytest.raises(ValueError, match="w_init must be a symmetric initialization"):

@@ -346,6 +346,7 @@ def theorem7_deviation_second_moment(x, beta, coef, degree, width, *, input_radi
     p = check_degree(degree, shift=2)
     width = validate.even_width("width", width)
     input_radius = validate.positive("input_radius", input_radius)
+    n_nodes = validate.integer("n_nodes", n_nodes, minimum=20, maximum=200)  # numpy's nodes overflow beyond ~250
     norm = float(np.linalg.norm(beta))
     rho = np.clip((x @ beta) / (np.linalg.norm(x, axis=1) * norm), -1.0, 1.0)  # (n,)
     s = np.sqrt(np.maximum(1.0 - rho**2, 1e-300))
