@@ -78,7 +78,8 @@ _HALF = Fraction(1, 2)
 SLOW_CLAIMS = frozenset({"Lemma 1", "Theorem 2", "Corollary 3", "Theorem 4", "Theorem 6", "Section 3 scalings",
                          "Lemma 11", "Lemma 12", "Lemma 13", "Lemma 14", "Section 6"})
 
-#: The planted false claims: one line each, (label, what changed, [part], overrides).
+#: The planted false claims, one line each: _p(claim label, what was made false, [part=record selector],
+#: **keyword overrides of the check). Add a line to plant another.
 PLANTED = (
     # -- Section 2-3 facts (boundcheck.lemmas.foundation) --------------------------------------------
     _p("Symmetric init", "f_{W_0} = 1e-3 instead of 0", claimed_value=1e-3),

@@ -17,6 +17,7 @@ from ..results import CheckResult, _plain
 __all__ = ["FORMATS", "format_output", "records_to_rows", "format_rows"]
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
+TERMINAL_CELL = 64
 
 
 def _cell(value, digits=4):
@@ -78,6 +79,8 @@ def format_rows(rows, fmt, digits=4):
         lines += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in cells]
         lines += [r"\bottomrule", r"\end{tabular}"]
         return "\n".join(lines) + "\n"
+    # terminal table: long text cells (statements) are cut to one readable line
+    cells = [[v if len(v) <= TERMINAL_CELL else v[: TERMINAL_CELL - 3] + "..." for v in row] for row in cells]
     widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
              "  ".join("-" * w for w in widths)]
