@@ -105,6 +105,10 @@ def main(argv=None):
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.out is not None:  # fail before the work, not after it
+            folder = os.path.dirname(os.path.abspath(args.out))
+            if not os.path.isdir(folder):
+                raise FileNotFoundError(f"--out: the folder {folder!r} does not exist")
         rng = np.random.default_rng(args.seed)
         output = args._run(args, rng)
         params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
@@ -116,6 +120,10 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, KeyError, ArithmeticError) as err:
         message = str(err).replace("\n", " ") or type(err).__name__
         print(f"boundcheck: error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("boundcheck: error: the requested sizes do not fit in memory; choose smaller --n, --width, --dim "
+              "or --draws", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("boundcheck: interrupted", file=sys.stderr)

@@ -17,14 +17,26 @@ Learners (``LEARNERS``), all fitted by squared loss on n samples and scored on a
     Theorem 4), scored by its expected test loss over sign draws.
 ``linear+quadratic``
     :math:`f^L_W + f^Q_W` (the Nichani-Bai-Lee slides' NTK + QuadNTK) by projected gradient descent.
+``LQ-reg`` (optional, not in the default set)
+    the same with the slides' regularizer on the eigen-directions of the NTK feature covariance
+    (:class:`EigenRegularizer`: the middle eigen-directions are penalised, so :math:`f^L` moves in
+    the top ones, which fit the low-degree part, and :math:`f^Q` also in the null ones).
 
 Test loss: the normalised test mean squared error :math:`E(\hat f - f_\star)^2 / E f_\star^2` for
 ``single`` and ``sparse``, the classification error against the clean labels for ``xor``
 (trained on labels flipped with probability 0.1). Squared loss is not Lipschitz, so the paper's
 hypotheses on the loss do not cover these fits (:data:`boundcheck.losses.SQUARED_WARNING`).
 
-Randomness: one integer is drawn from the caller's ``rng``; every sweep cell then gets its own
-``SeedSequence(base, spawn_key=cell)``, so results do not depend on how many workers ran them.
+Learning curves are sweeps (:mod:`boundcheck.sweep`) of the registered claim
+:data:`CURVE_CLAIM` (:mod:`boundcheck.lemmas.curves`), one cell per (dim, repeat, learner, n):
+:func:`curve_sweep_config` builds the configuration, :func:`run_curve_cells` runs it in this process
+and ``boundcheck curves --store FILE`` runs it into a store with
+:func:`boundcheck.sweep.run_sweep`; :func:`thresholds_from_curves` turns either into thresholds.
+
+Randomness: two integers are drawn from the caller's ``rng``, the sweep seed and the data seed.
+Every cell fits with its own ``default_rng(cell_seed(sweep_seed, index))`` and draws its problem
+from ``SeedSequence(data_seed, spawn_key=(dim, repeat))``, so results do not depend on how many
+workers ran them, nor on whether they went through a store.
 """
 
 from __future__ import annotations
@@ -41,14 +53,20 @@ from .losses import SQUARED_WARNING
 from .network import randomized_network, symmetric_init
 
 __all__ = [
-    "LEARNERS", "TARGETS", "ntk_kernel", "project_24", "fit_ntk", "fit_taylor", "fit_randomized", "threshold",
+    "LEARNERS", "ALL_LEARNERS", "CURVE_CLAIM", "TARGETS", "ntk_kernel", "project_24", "fit_ntk", "fit_taylor", "fit_randomized", "threshold",
     "make_problem", "learning_curve", "sample_complexity", "exponent_rows", "slides_experiment",
-    "taylor_trajectories", "predicted_exponent",
+    "taylor_trajectories", "predicted_exponent", "EigenRegularizer", "sphere_polynomial_dimension", "curve_cell",
+    "problem_rng", "curve_sweep_config", "run_curve_cells", "curve_rows_from_records", "thresholds_from_curves",
 ]
 
 LEARNERS = ("ntk", "quadratic", "randomized", "linear+quadratic")
+#: Every learner a curve accepts: ``LEARNERS`` (the default set) plus ``"LQ-reg"`` (learner (d) with the
+#: slides' eigen-direction regularizer, :class:`EigenRegularizer`) and ``"linear"`` (:math:`f^L` alone).
+ALL_LEARNERS = LEARNERS + ("LQ-reg", "linear")
 TARGETS = ("single", "xor", "sparse")
-_PARTS = {"quadratic": ("Q",), "linear+quadratic": ("L", "Q"), "linear": ("L",)}
+_PARTS = {"quadratic": ("Q",), "linear+quadratic": ("L", "Q"), "LQ-reg": ("L", "Q"), "linear": ("L",)}
+#: The registered claim whose check fits one learning-curve cell (:mod:`boundcheck.lemmas.curves`).
+CURVE_CLAIM = "Learning curve cell"
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,12 +81,24 @@ class Problem:
         self.x_pool, self.y_pool, self.x_test, self.f_test = x_pool, y_pool, x_test, f_test
         self.scale = float(np.mean(f_test**2))
 
-    def loss(self, predictions):
-        """Test loss of ``predictions`` (shape (..., n_test)); mean over leading axes."""
-        predictions = np.asarray(predictions)
+    def point_losses(self, predictions):
+        """Per-test-point loss of ``predictions`` (shape (..., n_test)), averaged over leading axes: (n_test,)."""
+        predictions = np.asarray(predictions, dtype=np.float64)
         if self.kind == "xor":
-            return float(np.mean(np.sign(predictions) != np.sign(self.f_test)))
-        return float(np.mean((predictions - self.f_test) ** 2) / self.scale)
+            per = (np.sign(predictions) != np.sign(self.f_test)).astype(np.float64)
+        else:
+            per = (predictions - self.f_test) ** 2 / self.scale
+        return per.reshape(-1, per.shape[-1]).mean(axis=0)
+
+    def loss(self, predictions):
+        """Test loss of ``predictions`` (shape (..., n_test)): the mean of :meth:`point_losses`."""
+        return float(np.mean(self.point_losses(predictions)))
+
+    def sample_inputs(self, n_samples, *, rng):
+        """Fresh unlabeled inputs from this problem's input distribution."""
+        if self.kind == "xor":
+            return sample_hypercube(n_samples, self.x_pool.shape[1], rng=rng)
+        return sample_sphere(n_samples, self.x_pool.shape[1], rng=rng)
 
 
 class _Scaled:
@@ -204,12 +234,13 @@ def _taylor_parts(x, w_init, w_out, w_move, parts, act):
 
 
 def fit_taylor(x, y, w_init, w_out, *, parts=("Q",), radius=None, steps=300, activation="relu3", init_scale=1e-2,
-               rng, tol=1e-10):
+               rng, tol=1e-10, penalty=None):
     r"""Fit :math:`\sum_{k \in parts} f^{(k)}_W` (``"L"``: :math:`f^L`, ``"Q"``: :math:`f^Q`) by projected GD.
 
-    Squared loss :math:`\frac1{2n}\sum_i (f_W(x_i) - y_i)^2`, backtracking (Armijo) step, projection
-    onto :math:`\|W\|_{2,4} \le` ``radius`` (None: no constraint). The start is a small random W
-    (:math:`f^Q` has a saddle at 0). Returns ``w_move``.
+    Squared loss :math:`\frac1{2n}\sum_i (f_W(x_i) - y_i)^2`, plus ``penalty(w_move)`` when given
+    (a callable returning ``(value, gradient)``, e.g. :class:`EigenRegularizer`), backtracking
+    (Armijo) step, projection onto :math:`\|W\|_{2,4} \le` ``radius`` (None: no constraint). The
+    start is a small random W (:math:`f^Q` has a saddle at 0). Returns ``w_move``.
     """
     x = validate.matrix("x", x)
     y = validate.vector("y", y, length=x.shape[0])
@@ -223,7 +254,10 @@ def fit_taylor(x, y, w_init, w_out, *, parts=("Q",), radius=None, steps=300, act
         value, factor = _taylor_parts(x, w_init, w_out, w_move, parts, act)
         res = value - y
         grad = ((res[:, None] * factor) * w_out).T @ x / (n * math.sqrt(m))
-        return 0.5 * float(np.mean(res**2)), grad
+        if penalty is None:
+            return 0.5 * float(np.mean(res**2)), grad
+        pen_value, pen_grad = penalty(w_move)
+        return 0.5 * float(np.mean(res**2)) + pen_value, grad + pen_grad
 
     lr = math.sqrt(m)
     loss, grad = loss_grad(w)
@@ -245,6 +279,84 @@ def fit_taylor(x, y, w_init, w_out, *, parts=("Q",), radius=None, steps=300, act
 def predict_taylor(x, w_init, w_out, w_move, parts, activation="relu3"):
     """The fitted Taylor model on ``x``."""
     return _taylor_parts(np.asarray(x, float), w_init, w_out, w_move, parts, get_activation(activation))[0]
+
+
+# --------------------------------------------------------------------------------------------
+# (d') the Nichani-Bai-Lee regularizer on the feature-covariance eigen-directions
+
+
+def sphere_polynomial_dimension(dim, degree):
+    r"""Dimension of the polynomials of degree :math:`\le k` restricted to the sphere :math:`S^{d-1}`.
+
+    :math:`\sum_{l \le k} N(d, l) = \binom{d+k-1}{k} + \binom{d+k-2}{k-1}` (spherical harmonics of
+    degree k and k-1 together span the restrictions of degree-:math:`\le k` polynomials).
+    """
+    dim = validate.integer("dim", dim, minimum=2)
+    degree = validate.integer("degree", degree, minimum=0)
+    if degree == 0:
+        return 1
+    return math.comb(dim + degree - 1, degree) + math.comb(dim + degree - 2, degree - 1)
+
+
+class EigenRegularizer:
+    r"""Penalty on the middle eigen-directions of the NTK feature covariance (Nichani, Bai & Lee slides).
+
+    The slides (NeurIPS 2022 talk, "Identifying good directions to escape the NTK regime") split the
+    eigen-directions of :math:`\Sigma = E[\phi(x)\phi(x)^\top]`, :math:`\phi(x) = \nabla_W f^L_W(x)`,
+    into three groups: top directions (which, with :math:`n \gtrsim d^k` samples, express the
+    degree-:math:`\le k` polynomials), middle "bad" directions (the NTK overfits there, test
+    predictions blow up) and bottom "good" directions (near the null space: movement there leaves
+    the NTK's test predictions unchanged, so the QuadNTK may move far); the regularizer keeps the
+    movement out of the middle group. The slides do not print the regularizer; the form
+    implemented here is this construction's:
+
+    .. math:: R(W) = \frac{\lambda\,\lambda_1(\hat\Sigma)}{2}\,\|P_{Q_2}\,\mathrm{vec}(W)\|_2^2,
+
+    with :math:`\hat\Sigma` estimated from ``x_unlabeled`` (fresh inputs from the input
+    distribution, not the training set), :math:`Q_1` its ``n_top`` leading eigenvectors, :math:`Q_3`
+    those with eigenvalue :math:`\le` ``null_tol`` :math:`\lambda_1` (for the symmetric initialization
+    the paired neurons make half of the :math:`md` directions an exact null space: equal moves of a
+    pair), and :math:`Q_2` the rest. Learner ``"LQ-reg"`` takes ``n_top`` =
+    :func:`sphere_polynomial_dimension` (d, k) and ``null_tol`` = :math:`d^{-(k+1)}` (the
+    inner-product kernel's degree-l eigenvalues scale as :math:`d^{-l}`, so the bottom group is below
+    the degree-(k+1) scale), with k = degree - 1 (at least 1). So :math:`f^L` moves (to first order in the penalty) only in :math:`Q_1`,
+    and :math:`f^Q` is free in :math:`Q_1 \oplus Q_3`. ``reg`` is :math:`\lambda`, in units of
+    :math:`\lambda_1(\hat\Sigma)`. Called on ``w_move`` it returns ``(value, gradient)``.
+    """
+
+    def __init__(self, w_init, w_out, x_unlabeled, *, n_top, reg=1.0, null_tol=1e-9, activation="relu3",
+                 chunk=4096):
+        x_unlabeled = validate.matrix("x_unlabeled", x_unlabeled)
+        validate.same_dim("w_init", w_init, "x_unlabeled", x_unlabeled)
+        n_top = validate.integer("n_top", n_top, minimum=1)
+        self.reg = validate.nonnegative("reg", reg)
+        null_tol = validate.probability("null_tol", null_tol)
+        act = get_activation(activation)
+        (m, d), n_cov = w_init.shape, x_unlabeled.shape[0]
+        cov = np.zeros((m * d, m * d))
+        for start in range(0, n_cov, chunk):  # a loop over memory chunks of the unlabeled inputs
+            xc = x_unlabeled[start:start + chunk]
+            phi = (act.derivative(xc @ w_init.T, 1) * w_out)[:, :, None] * xc[:, None, :] / math.sqrt(m)
+            phi = phi.reshape(xc.shape[0], m * d)
+            cov += phi.T @ phi
+        cov /= n_cov
+        values, vectors = np.linalg.eigh(cov)
+        values, vectors = values[::-1], vectors[:, ::-1]
+        self.eigenvalues = values
+        self.top_value = float(values[0])
+        is_null = values <= null_tol * self.top_value
+        self.n_null = int(np.sum(is_null))
+        self.n_top = min(n_top, m * d - self.n_null)
+        bad = ~is_null
+        bad[:self.n_top] = False
+        self.n_bad = int(np.sum(bad))
+        self._bad = vectors[:, bad]  # (m d, |Q_2|)
+        self._weight = self.reg * self.top_value
+
+    def __call__(self, w_move):
+        coords = self._bad.T @ w_move.ravel()
+        value = 0.5 * self._weight * float(coords @ coords)
+        return value, (self._weight * (self._bad @ coords)).reshape(w_move.shape)
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,19 +430,34 @@ def threshold(n_values, losses, accuracy):
     return float(math.exp(n0 + frac * (n1 - n0))), "interpolated"
 
 
-def _fit_and_score(learner, problem, n_value, *, width, radius, steps, rng, activation="relu3"):
+def _fit_point_losses(learner, problem, n_value, *, width, radius, steps, rng, activation="relu3", degree=2,
+                      reg=1.0):
+    """Fit ``learner`` on the first ``n_value`` pool points; the per-test-point losses, shape (n_test,)."""
     x, y = problem.x_pool[:n_value], problem.y_pool[:n_value]
     if learner == "ntk":
-        return problem.loss(fit_ntk(x, y, problem.x_test))
+        return problem.point_losses(fit_ntk(x, y, problem.x_test))
     w_init, w_out = symmetric_init(width, x.shape[1], rng=rng)
     if learner == "randomized":
         w = fit_randomized(x, y, w_init, w_out, steps=steps, rng=rng, activation=activation)
         signs = rng.choice(np.array([-1.0, 1.0]), size=(32, width))
         preds = randomized_network(problem.x_test, w_init, w_out, w, signs, activation=activation)
-        return float(np.mean([problem.loss(p) for p in preds]))
+        return problem.point_losses(preds)
+    penalty = None
+    if learner == "LQ-reg":
+        dim = x.shape[1]
+        # a child stream, so the fit's own draws match "linear+quadratic" (reg = 0 gives the same fit)
+        x_unlabeled = problem.sample_inputs(max(2 * width * dim, 200), rng=rng.spawn(1)[0])
+        k = max(degree - 1, 1)
+        penalty = EigenRegularizer(w_init, w_out, x_unlabeled, reg=reg, activation=activation,
+                                   n_top=sphere_polynomial_dimension(dim, k), null_tol=float(dim) ** -(k + 1))
     parts = _PARTS[learner]
-    w = fit_taylor(x, y, w_init, w_out, parts=parts, radius=radius, steps=steps, rng=rng, activation=activation)
-    return problem.loss(predict_taylor(problem.x_test, w_init, w_out, w, parts, activation))
+    w = fit_taylor(x, y, w_init, w_out, parts=parts, radius=radius, steps=steps, rng=rng, activation=activation,
+                   penalty=penalty)
+    return problem.point_losses(predict_taylor(problem.x_test, w_init, w_out, w, parts, activation))
+
+
+def _fit_and_score(learner, problem, n_value, **kw):
+    return float(np.mean(_fit_point_losses(learner, problem, n_value, **kw)))
 
 
 def radius_for(target, dim, degree, *, factor=1.0):
@@ -347,77 +474,163 @@ def _cell_rng(base, key):
 
 
 def learning_curve(learner, target, dim, n_values, *, degree=2, width=64, steps=200, n_test=500, radius=None,
-                   rng, activation="relu3"):
+                   rng, activation="relu3", reg=1.0):
     """Test loss of ``learner`` at every n in ``n_values`` (nested training sets), one problem draw."""
-    validate.choice("learner", learner, LEARNERS + ("linear",))
+    validate.choice("learner", learner, ALL_LEARNERS)
     n_values = sorted(validate.integer("n", v, minimum=1) for v in n_values)
     data_rng, fit_rng = rng.spawn(2)
     problem = make_problem(target, dim, n_values[-1], degree=degree, n_test=n_test, rng=data_rng)
     radius = radius_for(target, dim, degree) if radius is None else radius
     fit_rngs = fit_rng.spawn(len(n_values))
     return [_fit_and_score(learner, problem, n, width=width, radius=radius, steps=steps, rng=r,
-                           activation=activation) for n, r in zip(n_values, fit_rngs)]
+                           activation=activation, degree=degree, reg=reg) for n, r in zip(n_values, fit_rngs)]
 
 
-def _cell(base, i_dim, rep, i_learner, learner, target, dim, n_values, degree, width, steps, n_test, radius_factor):
-    """One sweep cell: the problem comes from (dim, repeat) only, so all learners see the same data."""
-    problem = make_problem(target, dim, max(n_values), degree=degree, n_test=n_test,
-                           rng=_cell_rng(base, (i_dim, rep, 0)))
-    radius = radius_for(target, dim, degree, factor=radius_factor)
-    losses = []
-    for j, n_value in enumerate(n_values):  # a loop over the nested training sizes of this cell
-        rng = _cell_rng(base, (i_dim, rep, 1 + i_learner, j))
-        losses.append(_fit_and_score(learner, problem, n_value, width=width, radius=radius, steps=steps, rng=rng))
-    return dict(learner=learner, target=target, dim=dim, degree=degree, repeat=rep, losses=losses)
+def problem_rng(data_seed, dim, repeat):
+    """The Generator of the problem (pool and test set) shared by every cell with this (dim, repeat)."""
+    return np.random.default_rng(np.random.SeedSequence(int(data_seed), spawn_key=(int(dim), int(repeat))))
 
 
-def sample_complexity(learners=LEARNERS, target="single", dims=(4, 6, 8), n_values=None, *, degree=2,
-                      accuracy=0.3, repeats=2, width=64, steps=150, n_test=400, radius_factor=1.0, n_jobs=1, rng):
-    r"""Measured thresholds :math:`n_\epsilon` for each (learner, d, repeat).
+def curve_cell(*, learner, target, dim, n_samples, rng, repeat=0, data_seed=0, n_pool=None, degree=2, width=64,
+               steps=150, n_test=400, radius_factor=1.0, reg=1.0):
+    r"""One learning-curve cell: ``learner`` fitted on ``n_samples`` points; per-test-point losses (n_test,).
 
-    Returns ``(curve_rows, threshold_rows)``: one row per (learner, dim, repeat, n) with the test
-    loss, and one per (learner, dim, repeat) with ``n_eps`` and its status.
+    The problem (training pool of ``n_pool`` points, test set, target) is drawn from
+    :func:`problem_rng` ``(data_seed, dim, repeat)`` alone, so every learner and every n with the
+    same (dim, repeat) sees the same data and nested training sets (the first n pool points); ``rng``
+    drives only the fit (initialization, sign draws, noise, unlabeled inputs of ``"LQ-reg"``).
+    The test loss is the mean of the returned array (see :class:`Problem`).
     """
-    learners = [validate.choice("learner", v, LEARNERS + ("linear",)) for v in learners]
+    validate.choice("learner", learner, ALL_LEARNERS)
+    validate.choice("target", target, TARGETS)
+    dim = validate.integer("dim", dim, minimum=2)
+    n_samples = validate.integer("n_samples", n_samples, minimum=1)
+    n_pool = n_samples if n_pool is None else validate.integer("n_pool", n_pool, minimum=n_samples)
+    repeat = validate.integer("repeat", repeat, minimum=0)
+    data_seed = validate.integer("data_seed", data_seed, minimum=0, maximum=2**63 - 1)
+    degree = validate.integer("degree", degree, minimum=1)
+    width = validate.even_width("width", width)
+    steps = validate.integer("steps", steps, minimum=0)
+    n_test = validate.integer("n_test", n_test, minimum=10)
+    radius_factor = validate.positive("radius_factor", radius_factor)
+    problem = make_problem(target, dim, n_pool, degree=degree, n_test=n_test, rng=problem_rng(data_seed, dim, repeat))
+    radius = radius_for(target, dim, degree, factor=radius_factor)
+    return _fit_point_losses(learner, problem, n_samples, width=width, radius=radius, steps=steps, rng=rng,
+                             degree=degree, reg=reg)
+
+
+def curve_sweep_config(learners=LEARNERS, target="single", dims=(4, 6, 8), n_values=None, *, degree=2, accuracy=0.3,
+                       repeats=2, width=64, steps=150, n_test=400, radius_factor=1.0, reg=1.0, name=None, rng):
+    r"""The learning-curve sweep as a :mod:`boundcheck.sweep` configuration (the dict a TOML file would hold).
+
+    Claim :data:`CURVE_CLAIM`; grid ``dim x repeat x learner x n_samples`` (row-major, so cells
+    group by (dim, repeat, learner) with n varying fastest); fixed options the rest, with
+    ``n_pool = max(n_values)`` and a ``data_seed``. Two integers are drawn from ``rng``: the sweep
+    seed (each cell's fit seed is spawned from it by :func:`boundcheck.sweep.cell_seed`) and the
+    data seed. Default ``n_values``: 6 geometric steps from 8 to :math:`20 d_{\max}^{\max(p-1,1)}`.
+    """
+    learners = [validate.choice("learner", v, ALL_LEARNERS) for v in learners]
     validate.choice("target", target, TARGETS)
     dims = [validate.integer("dim", v, minimum=2) for v in dims]
     accuracy = validate.probability("accuracy", accuracy)
     repeats = validate.integer("repeats", repeats, minimum=1)
     width = validate.even_width("width", width)
+    degree = validate.integer("degree", degree, minimum=1)
     if n_values is None:
         n_values = np.unique(np.geomspace(8, 20 * max(dims) ** max(degree - 1, 1), 6).astype(int)).tolist()
     n_values = sorted(validate.integer("n", v, minimum=1) for v in n_values)
-    base = int(rng.integers(2**63))
-    jobs = [(i_dim, rep, i_l, learner, dim) for i_dim, dim in enumerate(dims) for rep in range(repeats)
-            for i_l, learner in enumerate(learners)]
+    seed, data_seed = (int(v) for v in rng.integers(2**63, size=2))
+    return {"sweep": {"claim": CURVE_CLAIM, "name": name or f"curves-{target}-p{degree}", "seed": seed,
+                      "replicates": 1},
+            "grid": {"dim": dims, "repeat": list(range(repeats)), "learner": learners, "n_samples": n_values},
+            "fixed": {"target": target, "degree": degree, "accuracy": float(accuracy), "width": width,
+                      "steps": validate.integer("steps", steps, minimum=0),
+                      "n_test": validate.integer("n_test", n_test, minimum=10), "n_pool": max(n_values),
+                      "data_seed": data_seed, "radius_factor": float(radius_factor),
+                      "reg": float(validate.nonnegative("reg", reg))}}
+
+
+def _curve_cell_loss(seed, options):
+    """Test loss of one cell run in this process (top level, so joblib can pickle it)."""
+    options = {k: v for k, v in options.items() if k not in ("accuracy", "level")}
+    return float(np.mean(curve_cell(rng=np.random.default_rng(seed), **options)))
+
+
+def run_curve_cells(config_data, *, n_jobs=1):
+    """Run every cell of :func:`curve_sweep_config` ``config_data`` in this process (no store).
+
+    Uses the sweep's own cell order and seeds (:func:`boundcheck.sweep.make_cells`), so the rows
+    equal those :func:`boundcheck.sweep.run_sweep` stores; returns the curve rows.
+    """
+    from .sweep import SweepConfig, make_cells  # sweep imports the registry; imported here, not at the top
+
+    head = config_data["sweep"]
+    config = SweepConfig(head["claim"], head["name"], head["seed"], head.get("replicates", 1),
+                         dict(config_data["grid"]), dict(config_data.get("fixed", {})))
+    cells = make_cells(config)
     if n_jobs == 1:
-        cells = [_cell(base, i_dim, rep, i_l, learner, target, dim, n_values, degree, width, steps, n_test,
-                       radius_factor) for i_dim, rep, i_l, learner, dim in jobs]
+        losses = [_curve_cell_loss(c.seed, c.options) for c in cells]  # a loop over sweep cells
     else:
         from joblib import Parallel, delayed
 
-        cells = Parallel(n_jobs=n_jobs)(
-            delayed(_cell)(base, i_dim, rep, i_l, learner, target, dim, n_values, degree, width, steps, n_test,
-                           radius_factor) for i_dim, rep, i_l, learner, dim in jobs)
-    curve_rows, threshold_rows = [], []
-    for cell in cells:
-        for n_value, loss in zip(n_values, cell["losses"]):
-            curve_rows.append(dict(learner=cell["learner"], target=target, dim=cell["dim"], degree=degree,
-                                   repeat=cell["repeat"], n=n_value, test_loss=loss))
-        n_eps, status = threshold(n_values, cell["losses"], accuracy)
-        threshold_rows.append(dict(learner=cell["learner"], target=target, dim=cell["dim"], degree=degree,
-                                   repeat=cell["repeat"], accuracy=accuracy, n_eps=n_eps, status=status))
-    return curve_rows, threshold_rows
+        losses = Parallel(n_jobs=n_jobs)(delayed(_curve_cell_loss)(c.seed, c.options) for c in cells)
+    return [dict(learner=c.options["learner"], target=c.options["target"], dim=c.options["dim"],
+                 degree=c.options["degree"], repeat=c.options["repeat"], n=c.options["n_samples"], test_loss=loss)
+            for c, loss in zip(cells, losses)]
+
+
+def curve_rows_from_records(records):
+    """Curve rows (learner, target, dim, degree, repeat, n, test_loss) from stored :data:`CURVE_CLAIM` records."""
+    rows = []
+    for rec in records:
+        if rec["claim"] != CURVE_CLAIM:
+            continue
+        p = rec["params"]
+        rows.append(dict(learner=p["learner"], target=p["target"], dim=p["dim"], degree=p["degree"],
+                         repeat=p["repeat"], n=p["n_samples"], test_loss=float(rec["lhs"])))
+    return rows
+
+
+def thresholds_from_curves(curve_rows, accuracy):
+    """One threshold row per (learner, target, dim, degree, repeat) of ``curve_rows`` (:func:`threshold`)."""
+    accuracy = validate.probability("accuracy", accuracy)
+    groups = {}
+    for row in curve_rows:
+        groups.setdefault((row["learner"], row["target"], row["dim"], row["degree"], row["repeat"]), []).append(row)
+    out = []
+    for (learner, target, dim, degree, repeat), rows in groups.items():  # one threshold per curve
+        rows = sorted(rows, key=lambda r: r["n"])
+        n_eps, status = threshold([r["n"] for r in rows], [r["test_loss"] for r in rows], accuracy)
+        out.append(dict(learner=learner, target=target, dim=dim, degree=degree, repeat=repeat, accuracy=accuracy,
+                        n_eps=n_eps, status=status))
+    return out
+
+
+def sample_complexity(learners=LEARNERS, target="single", dims=(4, 6, 8), n_values=None, *, degree=2,
+                      accuracy=0.3, repeats=2, width=64, steps=150, n_test=400, radius_factor=1.0, reg=1.0, n_jobs=1,
+                      rng):
+    r"""Measured thresholds :math:`n_\epsilon` for each (learner, d, repeat), in this process.
+
+    The cells and their seeds are those of :func:`curve_sweep_config` (the same sweep run into a
+    store by ``boundcheck curves --store`` gives the same rows). Returns ``(curve_rows,
+    threshold_rows)``: one row per (learner, dim, repeat, n) with the test loss, and one per
+    (learner, dim, repeat) with ``n_eps`` and its status.
+    """
+    config = curve_sweep_config(learners, target, dims, n_values, degree=degree, accuracy=accuracy, repeats=repeats,
+                                width=width, steps=steps, n_test=n_test, radius_factor=radius_factor, reg=reg,
+                                rng=rng)
+    curve_rows = run_curve_cells(config, n_jobs=n_jobs)
+    return curve_rows, thresholds_from_curves(curve_rows, accuracy)
 
 
 def predicted_exponent(learner, target, degree):
     """``(exponent, bound)``: the d-exponent theory predicts for ``learner`` and whether it is an
     upper or a lower bound (from :mod:`boundcheck.complexity`)."""
     key = {"ntk": "ntk_lower", "linear": "ntk_lower", "quadratic": "quadratic", "randomized": "quadratic",
-           "linear+quadratic": "quadratic"}[learner]
+           "linear+quadratic": "quadratic", "LQ-reg": "quadratic"}[learner]
     if target == "sparse":
         key = {"ntk_lower": "ntk_lower", "quadratic": "quadntk_lower"}[key]
-        if learner == "linear+quadratic":
+        if learner in ("linear+quadratic", "LQ-reg"):
             key = "ntk+quadntk"
     pred = {pr.learner: pr for pr in cx.predictions(target, degree)}[key]
     return float(cx.exponent(pred.expression, cx.d)), pred.bound
@@ -465,16 +678,17 @@ def exponent_rows(threshold_rows, *, level=0.95):
 
 
 def slides_experiment(dims=(8, 12, 16), *, power=1.5, repeats=2, width=64, steps=200, n_test=400, rng,
-                      n_jobs=1):
+                      n_jobs=1, models=("linear", "quadratic", "linear+quadratic"), reg=1.0):
     r"""Nichani-Bai-Lee slides: :math:`f_L + f_Q` on a degree-2 (linear + sparse quadratic) signal
     with :math:`n = d^{1.5}` samples, against :math:`f_L` alone and :math:`f_Q` alone.
 
-    Returns one row per (dim, repeat, model) with the normalised test MSE.
+    ``models`` may add ``"LQ-reg"`` (the regularized :math:`f_L + f_Q`, :class:`EigenRegularizer`
+    with ``reg``). Returns one row per (dim, repeat, model) with the normalised test MSE.
     """
     dims = [validate.integer("dim", v, minimum=2) for v in dims]
     power = validate.positive("power", power)
     base = int(rng.integers(2**63))
-    models = ("linear", "quadratic", "linear+quadratic")
+    models = [validate.choice("model", v, ALL_LEARNERS) for v in models]
 
     def run(i_dim, dim, rep):
         n_value = int(round(dim**power))
@@ -483,7 +697,7 @@ def slides_experiment(dims=(8, 12, 16), *, power=1.5, repeats=2, width=64, steps
         rows = []
         for j, model in enumerate(models):  # three models on the same data
             loss = _fit_and_score(model, problem, n_value, width=width, radius=radius, steps=steps,
-                                  rng=_cell_rng(base, (i_dim, rep, 1 + j)))
+                                  rng=_cell_rng(base, (i_dim, rep, 1 + j)), degree=2, reg=reg)
             rows.append(dict(model=model, dim=dim, n=n_value, repeat=rep, test_loss=loss))
         return rows
 

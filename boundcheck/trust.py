@@ -116,7 +116,7 @@ PLANTED = (
     _p("Theorem 6", "the explicit bound shrunk 1000-fold (it is 400-1200x the measured gap)",
        constant=1e-3),
     _p("Lemma 10", "bound on |f^Q| shrunk 100-fold", bound_factor=0.01),
-    _p("Lemma 11", "both coupling bounds shrunk 100-fold", bound_factor=0.01),
+    _p("Lemma 11", "coupling bounds shrunk 100-fold ((a) has ~3000x slack; (b) falls)", bound_factor=0.01),
     _p("Lemma 11", "E(f^L)^2 decays like m^-1 instead of m^-1/2", claimed_exponents=(-1.0, -0.25)),
     _p("Lemma 12", "bound S_12 shrunk 1e5-fold (at defaults it is ~1.6e4 x the measured gap)", bound_factor=1e-5),
     _p("Lemma 12", "|L~ - L^Q| decays like m^-1", claimed_exponent=-1.0),

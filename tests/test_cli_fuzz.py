@@ -93,8 +93,6 @@ def test_verify_invalid_values_exit_2(data):
         _assert_clean(status, err, out, allow_success=False)
 
 
-@pytest.mark.xfail(reason="cli.py does not yet turn MemoryError into a one-line error (diff in the helper's "
-                          "report); numpy raises it at once for these sizes", strict=False)
 @pytest.mark.parametrize("argv", [["verify", "Equation 4 event", "--width", "1000000000000000"],
                                   ["verify", "Symmetric init", "--n", "1000000000000000", "--dim", "3"]])
 def test_verify_huge_sizes_exit_2(argv):

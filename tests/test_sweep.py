@@ -328,3 +328,31 @@ def test_plot_errors(tmp_path, argv_tail, match):
     import re
     assert re.search(match, err), err
     assert not (tmp_path / "fig.png").exists() and not (tmp_path / "fig.txt").exists()
+
+
+def test_rate_records_plot_fitted_beside_claimed(tmp_path):
+    """Rate records (CheckResult.from_fit) drawn with their fitted and claimed slopes."""
+    from boundcheck.results import CheckResult
+
+    rng = np.random.default_rng(4)
+    store_path = tmp_path / "rates.sqlite"
+    xs = np.array([64.0, 128.0, 256.0, 512.0, 1024.0])
+    with open_store(store_path) as store:
+        store.register_sweep("r", {"claim": "synthetic"}, resume=False)
+        for cell, exponent in enumerate((-0.5, -0.25, -0.5)):
+            ys = 3.0 * xs ** exponent * np.exp(0.01 * rng.standard_normal(xs.size))
+            rec = CheckResult.from_fit("Synthetic rate", xs, ys, -0.5, "==", params={"part": "rate"})
+            rec.seed = cell
+            store.write_cell("r", cell, claim="Synthetic rate", options={"width_scale": float(cell)}, replicate=0,
+                             seed=cell, records=[rec.to_dict()], provenance={})
+    status, out, err = _cli(["plot", "--store", str(store_path), "--y", "rate", "--out", str(tmp_path / "r.png"),
+                             "--format", "json"])
+    assert status == 0, err
+    rows = json.loads(out)
+    assert [r["verdict"] for r in rows] == ["HOLDS", "VIOLATED", "HOLDS"]
+    assert rows[1]["fitted_exponent"] == pytest.approx(-0.25, abs=0.02) and rows[1]["claimed_exponent"] == -0.5
+    assert (tmp_path / "r.png").stat().st_size > 1000
+    status, out, err = _cli(["plot", "--store", str(store_path), "--x", "width_scale", "--y", "lhs",
+                             "--out", str(tmp_path / "e.pdf"), "--format", "json"])
+    assert status == 0, err
+    assert [p["y"] for p in json.loads(out)] == pytest.approx([r["fitted_exponent"] for r in rows])

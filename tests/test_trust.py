@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from boundcheck.cli import main
-from boundcheck.registry import claims
 from boundcheck.results import CheckResult
 from boundcheck.trust import (PLANTED, Planted, allowed_violation_rate, is_slow, planted_claims, run_planted,
                               sensitivity, specificity)

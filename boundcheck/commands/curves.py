@@ -1,5 +1,11 @@
 """``boundcheck curves``: measured sample complexity (learning curves), the slides' experiment and the
-blog's Figure 1 idea; prints a table and, with ``--plot FILE``, draws the figure."""
+blog's Figure 1 idea; prints a table and, with ``--plot FILE``, draws the figure.
+
+``--experiment sweep --store FILE.sqlite`` runs the learning-curve grid as a sweep of the claim
+"Learning curve cell" (:func:`boundcheck.sweep.run_sweep`, ``--workers`` processes, ``--resume``
+to finish an interrupted run with the same ``--seed``) and computes the thresholds and fitted
+exponents from the records in the store; without ``--store`` the same cells run in this process.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,12 @@ def add_arguments(parser):
                         help="sweep: n_eps against d per learner; slides: f_L + f_Q at n = d^1.5; "
                              "taylor: distance of GD trajectories of Taylor models to the network's")
     parser.add_argument("--learners", default=",".join(cv.LEARNERS),
-                        help=f"comma-separated subset of {', '.join(cv.LEARNERS)}")
+                        help=f"sweep: comma-separated subset of {', '.join(cv.ALL_LEARNERS)} "
+                             f"(default {','.join(cv.LEARNERS)}; LQ-reg: f_L + f_Q with the slides' regularizer)")
+    parser.add_argument("--models", default="linear,quadratic,linear+quadratic",
+                        help="slides: comma-separated models (add LQ-reg for the regularized f_L + f_Q)")
+    parser.add_argument("--reg", type=float, default=1.0,
+                        help="LQ-reg: regularizer strength in units of the top feature-covariance eigenvalue")
     parser.add_argument("--target", choices=cv.TARGETS, default="single", help="target (default single)")
     parser.add_argument("--dim", default=None, help="dimensions d, comma separated (sweep: 4,6,8; slides: 8,12,16)")
     parser.add_argument("--n", default=None, help="training sizes, comma separated (default: a geometric grid)")
@@ -34,6 +45,13 @@ def add_arguments(parser):
                         help="taylor: learning rates in units of 1/lambda_max(NTK Gram), comma separated")
     parser.add_argument("--activation", default="softplus", help="taylor: activation (default softplus)")
     parser.add_argument("--details", action="store_true", help="sweep: also list every (learner, d, repeat) threshold")
+    parser.add_argument("--store", metavar="FILE", help="sweep: run the cells through the sweep machinery into this "
+                                                        "SQLite store and read the thresholds back from it")
+    parser.add_argument("--sweep-name", default=None, help="sweep: name of the sweep in the store "
+                                                           "(default curves-<target>-p<degree>)")
+    parser.add_argument("--workers", type=int, default=1, help="sweep --store: worker processes (default 1)")
+    parser.add_argument("--resume", action="store_true",
+                        help="sweep --store: finish an interrupted sweep (same --seed and options)")
     parser.add_argument("--plot", metavar="FILE", help="draw the figure to FILE (.png, .pdf or .svg)")
 
 
@@ -61,8 +79,9 @@ def run(args, rng):
         return rows
     if args.experiment == "slides":
         dims = _list(int, "--dim")(args.dim or "8,12,16")
+        models = [validate.choice("--models", v, cv.ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
         rows = cv.slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
-                                    n_test=args.n_test, rng=rng, n_jobs=args.jobs)
+                                    n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg)
         summary = {}
         for row in rows:
             summary.setdefault((row["dim"], row["n"], row["model"]), []).append(row["test_loss"])
@@ -71,12 +90,19 @@ def run(args, rng):
         if args.plot:
             _plot_slides(out, args.plot)
         return out
-    learners = [validate.choice("learner", v, cv.LEARNERS) for v in _list(str, "--learners")(args.learners)]
+    learners = [validate.choice("learner", v, cv.ALL_LEARNERS) for v in _list(str, "--learners")(args.learners)]
     dims = _list(int, "--dim")(args.dim or "4,6,8")
     n_values = _list(int, "--n")(args.n) if args.n else None
-    _, thresholds = cv.sample_complexity(learners, args.target, dims, n_values, degree=args.degree,
-                                         accuracy=args.accuracy, repeats=args.repeats, width=args.width or 64,
-                                         steps=args.steps, n_test=args.n_test, n_jobs=args.jobs, rng=rng)
+    if args.store is None and (args.resume or args.sweep_name is not None):
+        raise validate.BoundcheckInputError("--resume and --sweep-name need --store FILE")
+    config = cv.curve_sweep_config(learners, args.target, dims, n_values, degree=args.degree, accuracy=args.accuracy,
+                                   repeats=args.repeats, width=args.width or 64, steps=args.steps, n_test=args.n_test,
+                                   reg=args.reg, name=args.sweep_name, rng=rng)
+    if args.store is None:
+        curve_rows = cv.run_curve_cells(config, n_jobs=args.jobs)
+    else:
+        curve_rows = _run_in_store(config, args.store, workers=args.workers, resume=args.resume)
+    thresholds = cv.thresholds_from_curves(curve_rows, args.accuracy)
     summary = cv.exponent_rows(thresholds)
     if args.plot:
         from ..report.plots_complexity import plot_measured
@@ -84,6 +110,18 @@ def run(args, rng):
         plot_measured(thresholds, args.plot,
                       predicted={r["learner"]: r["predicted_exponent"] for r in summary})
     return summary + (thresholds if args.details else [])
+
+
+def _run_in_store(config_data, store_path, *, workers, resume):
+    """Run the curve sweep into ``store_path`` with :func:`boundcheck.sweep.run_sweep`; its curve rows."""
+    from ..store import open_store
+    from ..sweep import parse_config, run_sweep
+
+    workers = validate.integer("--workers", workers, minimum=1, maximum=256)
+    config = parse_config(config_data)
+    run_sweep(config, store_path, workers=workers, resume=resume)
+    with open_store(store_path, must_exist=True) as store:
+        return cv.curve_rows_from_records(store.records(sweep=config.name))
 
 
 def _plot_slides(rows, path):
