@@ -46,6 +46,7 @@ class Claim:
     statement: str
     section: str
     check: Callable
+    battery: bool = True
 
     def options(self):
         """The common options this check accepts."""
@@ -53,13 +54,17 @@ class Claim:
         return tuple(o for o in COMMON_OPTIONS if o in names)
 
 
-def register(label, *, statement, section):
-    """Decorator: register ``func`` as the check of the claim ``label``."""
+def register(label, *, statement, section, battery=True):
+    """Decorator: register ``func`` as the check of the claim ``label``.
+
+    ``battery=False`` keeps a check out of ``verify --all`` (a building block for sweeps, such as
+    one cell of a learning curve, rather than a claim of the paper).
+    """
 
     def decorate(func):
         if label in _REGISTRY and _REGISTRY[label].check is not func:
             raise RuntimeError(f"claim {label!r} is registered twice")
-        _REGISTRY[label] = Claim(label, statement, section, func)
+        _REGISTRY[label] = Claim(label, statement, section, func, battery)
         return func
 
     return decorate

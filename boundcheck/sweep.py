@@ -45,7 +45,11 @@ import numbers
 import os
 import sys
 import time
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10: the same parser from PyPI
+    import tomli as tomllib
 
 import numpy as np
 

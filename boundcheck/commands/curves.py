@@ -31,6 +31,8 @@ def add_arguments(parser):
                         help="slides: comma-separated models (add LQ-reg for the regularized f_L + f_Q)")
     parser.add_argument("--reg", type=float, default=1.0,
                         help="LQ-reg: regularizer strength in units of the top feature-covariance eigenvalue")
+    parser.add_argument("--top-degree", type=int, default=None,
+                        help="LQ-reg: the free top eigen-directions span degree <= this (default k = degree - 1)")
     parser.add_argument("--target", choices=cv.TARGETS, default="single", help="target (default single)")
     parser.add_argument("--dim", default=None, help="dimensions d, comma separated (sweep: 4,6,8; slides: 8,12,16)")
     parser.add_argument("--n", default=None, help="training sizes, comma separated (default: a geometric grid)")
@@ -81,7 +83,8 @@ def run(args, rng):
         dims = _list(int, "--dim")(args.dim or "8,12,16")
         models = [validate.choice("--models", v, cv.ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
         rows = cv.slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
-                                    n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg)
+                                    n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg,
+                                    top_degree=args.top_degree)
         summary = {}
         for row in rows:
             summary.setdefault((row["dim"], row["n"], row["model"]), []).append(row["test_loss"])
@@ -97,7 +100,7 @@ def run(args, rng):
         raise validate.BoundcheckInputError("--resume and --sweep-name need --store FILE")
     config = cv.curve_sweep_config(learners, args.target, dims, n_values, degree=args.degree, accuracy=args.accuracy,
                                    repeats=args.repeats, width=args.width or 64, steps=args.steps, n_test=args.n_test,
-                                   reg=args.reg, name=args.sweep_name, rng=rng)
+                                   reg=args.reg, top_degree=args.top_degree, name=args.sweep_name, rng=rng)
     if args.store is None:
         curve_rows = cv.run_curve_cells(config, n_jobs=args.jobs)
     else:

@@ -35,7 +35,10 @@ def run(args, rng):
         return [{"claim": c.label, "section": c.section, "statement": c.statement} for c in claims().values()]
     if args.all and args.claims:
         raise validate.BoundcheckInputError("claims: give either labels or --all, not both")
-    labels = list(claims()) if args.all or not args.claims else [get_claim(c).label for c in args.claims]
+    if args.all or not args.claims:
+        labels = [label for label, claim in claims().items() if claim.battery]
+    else:
+        labels = [get_claim(c).label for c in args.claims]
     options = {k: getattr(args, k) for k in ("n_samples", "width", "dim", "radius", "input_radius", "loss",
                                              "activation", "draws", "level")}
     if options["level"] is not None:
