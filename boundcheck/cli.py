@@ -74,7 +74,7 @@ def build_parser():
                              help="run on your own arrays (x, w_init, w_out, and y, w_move, w_star, signs, "
                                   "rademacher where relevant) instead of sampled ones")
         module.add_arguments(cmd)
-        cmd.set_defaults(_run=module.run)
+        cmd.set_defaults(_run=module.run, _writes_out=getattr(module, "WRITES_OUT", False))
     return parser
 
 
@@ -113,7 +113,8 @@ def main(argv=None):
         output = args._run(args, rng)
         params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
         text = format_output(output, args.format, provenance=provenance(args.seed, params))
-        _write(text, args.out)
+        # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
+        _write(text, None if args._writes_out else args.out)
     except UsageError as err:
         print(str(err).replace("\n", " "), file=sys.stderr)
         return 2

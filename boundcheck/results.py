@@ -200,19 +200,27 @@ class CheckResult:
         return cls.exact(claim, lhs[worst], rhs[worst], relation, tol=tol, params=params)
 
     @classmethod
-    def from_fit(cls, claim, xs, ys, claimed_exponent, relation, *, level=0.95, params=None):
+    def from_fit(cls, claim, xs, ys, claimed_exponent, relation, *, level=0.95, resolution=None, params=None):
         r"""A rate claim: fit :math:`y = c x^b` and compare the exponent ``b`` with the claimed one.
 
         ``relation="<="`` reads "decays at least as fast as claimed" (b <= claimed), ``">="``
-        "grows at least as fast", ``"=="`` "the claimed exponent is inside the interval".
+        "grows at least as fast", ``"=="`` "the claimed exponent is inside the interval". An
+        ``"=="`` claim HOLDS only when the fit resolves the exponent: an interval wider than
+        ``resolution`` (default: the larger of 1 and half the claimed exponent's size) that
+        contains the claimed value is INCONCLUSIVE, not HOLDS.
         """
         slope, interval, const = fit_power_law(xs, ys, level)
         params = dict(params or {})
         params.update(fitted_constant=const, fit_x=list(map(float, xs)), fit_y=list(map(float, ys)),
                       level=float(level))
         claimed = float(claimed_exponent)
-        return cls(claim, slope, claimed, relation, _margin(slope, claimed, relation),
-                   decide(slope, claimed, relation, interval), tuple(interval), params)
+        resolution = max(1.0, 0.5 * abs(claimed)) if resolution is None else float(resolution)
+        verdict = decide(slope, claimed, relation, interval)
+        if relation == "==" and verdict == HOLDS and interval[1] - interval[0] > resolution:
+            verdict = INCONCLUSIVE
+            params["unresolved"] = f"interval width {interval[1] - interval[0]:.3g} exceeds resolution {resolution:g}"
+        return cls(claim, slope, claimed, relation, _margin(slope, claimed, relation), verdict, tuple(interval),
+                   params)
 
     # -- output -------------------------------------------------------------------------------
 

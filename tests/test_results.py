@@ -68,3 +68,11 @@ def test_record_json_keys_exact():
     d = rec.to_dict()
     assert list(d) == ["claim", "lhs", "rhs", "relation", "margin", "verdict", "interval", "params", "seed"]
     assert d["lhs"] == "inf" and d["verdict"] == "VIOLATED"
+
+
+def test_unresolved_rate_is_inconclusive_not_holds(rng):
+    xs = np.array([8.0, 16.0, 32.0])
+    ys = xs**-0.5 * np.exp(rng.normal(scale=0.5, size=3))  # three noisy points: a very wide interval
+    rec = CheckResult.from_fit("rate", xs, ys, -0.5, "==")
+    assert rec.interval[1] - rec.interval[0] > 1.0
+    assert rec.verdict == "INCONCLUSIVE" and "unresolved" in rec.params

@@ -293,7 +293,7 @@ def check_lemma15(*, rng, dim=8, input_radius=1.0, draws=20000, level=0.95, degr
           statement="W_* = 2 m^-1/4 (w+, w-) has |L^Q(W_*) - L(f_*)| = O(m^-1/2) and |W_*|_{2,4}^4 <= "
                     "32 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p / delta w.p. 1 - delta/2")
 def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic", draws=16, level=0.95,
-                   instance=None, degree=4, coef=1.0, beta_norm=1.0, widths=(64, 256, 1024, 4096),
+                   instance=None, degree=4, coef=1.0, beta_norm=1.0, widths=(64, 128, 256, 512, 1024, 2048, 4096),
                    failure_prob=0.1, claimed_exponent=-0.5, paper_constant=None, rel_tol=REL_TOL,
                    n_prob_draws=2000, n_var_draws=1000, variance_factor=1.0):
     r"""Theorem 7 at finite width, through Appendix C.4's construction of :math:`W_*`.

@@ -34,14 +34,29 @@ def _cell(value, digits=4):
     return str(value)
 
 
+_PARAM_SHORT = {"n_samples": "n", "width": "m", "dim": "d", "radius": "B_w", "degree": "p", "activation": "act",
+                "loss": "loss", "draws": "draws"}
+
+
+def _parameters(params):
+    """The parameters worth a column, e.g. "n=256 m=512 d=16 act=relu3"."""
+    return " ".join(f"{short}={_cell(params[key], 3)}" for key, short in _PARAM_SHORT.items() if key in params)
+
+
 def records_to_rows(records):
-    """One row dict per record, with the columns of the verification table."""
+    """One row dict per record, with the columns of the verification table.
+
+    ``kind`` is ``exact``, ``MC`` (a Monte Carlo side with its interval) or ``rate`` (then lhs is
+    the fitted exponent, rhs the claimed one, interval the exponent's interval).
+    """
     with_part = any("part" in rec.params for rec in records)
     rows = []
     for rec in records:
         row = {"claim": rec.claim, "statement": rec.params.get("statement", "")}
         if with_part:
             row["part"] = rec.params.get("part", "")
+        row["parameters"] = _parameters(rec.params)
+        row["kind"] = "rate" if "fit_x" in rec.params else ("exact" if rec.interval is None else "MC")
         row.update(lhs=rec.lhs, relation=rec.relation, rhs=rec.rhs, margin=rec.margin, interval=rec.interval,
                    verdict=rec.verdict)
         rows.append(row)
@@ -74,7 +89,7 @@ def format_rows(rows, fmt, digits=4):
         return "\n".join(lines) + "\n"
     if fmt == "latex":
         spec = "".join("r" if all(_is_number(row.get(c)) for row in rows) else "l" for c in columns)
-        lines = [r"\begin{tabular}{" + spec + "}", r"\toprule",
+        lines = [r"% booktabs table: needs \usepackage{booktabs}", r"\begin{tabular}{" + spec + "}", r"\toprule",
                  " & ".join(_latex_escape(c) for c in columns) + r" \\", r"\midrule"]
         lines += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in cells]
         lines += [r"\bottomrule", r"\end{tabular}"]
