@@ -281,12 +281,17 @@ def plot_records(records, out, *, x=None, y="lhs", fit=False, claimed_exponent=N
     else:
         ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    _finish(fig, out, plt)
+    return rows
+
+
+def _finish(fig, out, plt):
+    """Lay out, write and close a figure (closed even when writing fails)."""
     fig.tight_layout()
     try:
         save_figure(fig, out)
     finally:
         plt.close(fig)
-    return rows
 
 
 def _plot_rates(records, out, plt):
@@ -321,9 +326,5 @@ def _plot_rates(records, out, plt):
     ax.set_ylabel("y of the fit")
     ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, frameon=False)
     ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    try:
-        save_figure(fig, out)
-    finally:
-        plt.close(fig)
+    _finish(fig, out, plt)
     return rows
