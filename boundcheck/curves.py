@@ -50,7 +50,7 @@ from . import complexity as cx
 from .activations import get_activation
 from .data import LowDegreePlusSparse, NoisyXor, Polynomial, sample_hypercube, sample_sphere
 from .losses import SQUARED_WARNING
-from .network import randomized_network, symmetric_init
+from .network import project_ball_24, randomized_network, symmetric_init
 
 __all__ = [
     "LEARNERS", "ALL_LEARNERS", "CURVE_CLAIM", "TARGETS", "ntk_kernel", "project_24", "fit_ntk", "fit_taylor",
@@ -180,40 +180,8 @@ def fit_ntk(x, y, x_test, *, ridge=1e-8):
 # (b), (d) Taylor models by projected gradient descent
 
 
-def project_24(w_move, radius):
-    r"""Euclidean projection of ``w_move`` onto :math:`\{W: \|W\|_{2,4} \le B_w\}`.
-
-    KKT: each row is shrunk, :math:`w_r = v_r\,u_r/\|v_r\|`, with the new norm :math:`u_r` solving
-    :math:`u + 2\mu u^3 = \|v_r\|` for one multiplier :math:`\mu \ge 0` fixed by
-    :math:`\sum_r u_r^4 = B_w^4` (bisection on :math:`\log\mu`, Newton for every row at once).
-    """
-    w_move = np.asarray(w_move, dtype=np.float64)
-    radius = validate.positive("radius", radius)
-    norms = np.linalg.norm(w_move, axis=-1)
-    if np.sum(norms**4) <= radius**4:
-        return w_move.copy()
-
-    def shrunk(mu):
-        u = np.minimum(norms, (norms / (2.0 * mu)) ** (1.0 / 3.0))  # a start above the root
-        for _ in range(60):  # Newton iterations, vectorised over rows
-            step = (u + 2.0 * mu * u**3 - norms) / (1.0 + 6.0 * mu * u**2)
-            u = np.maximum(u - step, 0.0)
-            if np.max(np.abs(step)) <= 1e-15 * max(1.0, float(np.max(norms))):
-                break
-        return u
-
-    low, high = -60.0, 60.0
-    for _ in range(200):  # bisection on log(mu): sum(u^4) decreases in mu
-        mid = 0.5 * (low + high)
-        if np.sum(shrunk(math.exp(mid)) ** 4) > radius**4:
-            low = mid
-        else:
-            high = mid
-        if high - low < 1e-13:
-            break
-    u = shrunk(math.exp(high))
-    scale = np.divide(u, norms, out=np.zeros_like(u), where=norms > 0)
-    return w_move * scale[..., None]
+#: the one Euclidean projection onto the (2,4)-ball, from the network core
+project_24 = project_ball_24
 
 
 def _taylor_parts(x, w_init, w_out, w_move, parts, act):

@@ -38,7 +38,7 @@ from .activations import get_activation
 __all__ = [
     "symmetric_init", "equation4_bound", "equation4_event", "network", "taylor_term", "taylor_terms",
     "linear_model", "quadratic_model", "randomized_network", "randomized_taylor_term", "network_pm",
-    "taylor_term_pm", "norm_24", "sample_signs",
+    "taylor_term_pm", "norm_24", "project_ball_24", "sample_signs",
 ]
 
 #: Working memory for one chunk of (samples x neurons) intermediate arrays, in bytes.
@@ -104,6 +104,47 @@ def norm_24(w_move):
     r""":math:`\|W\|_{2,4} = (\sum_r \|w_r\|_2^4)^{1/4}`, batched over leading axes."""
     w_move = np.asarray(w_move, dtype=np.float64)
     return np.sum(np.sum(w_move**2, axis=-1) ** 2, axis=-1) ** 0.25
+
+
+def project_ball_24(w_move, radius):
+    r"""Euclidean projection of ``w_move`` (m, d) onto the ball :math:`\|W\|_{2,4} \le` ``radius``.
+
+    KKT: each row keeps its direction, :math:`w_r = p_r / (1 + \theta\|w_r\|^2)`, so its new norm
+    :math:`\rho_r` solves :math:`\theta\rho^3 + \rho = \|p_r\|`, i.e.
+    :math:`\rho = \frac{2}{\sqrt{3\theta}}\sinh\big(\frac13\operatorname{arsinh}(\frac32\sqrt{3\theta}\|p_r\|)\big)`;
+    the multiplier :math:`\theta` is found by bisection (to machine precision, always on the
+    feasible side) so that :math:`\sum_r\rho_r^4 = B_w^4`. ``radius=inf`` returns a copy.
+    """
+    w_move = np.asarray(w_move, dtype=np.float64)
+    if radius == math.inf:
+        return w_move.copy()
+    radius = validate.positive("radius", radius)
+    norms = np.linalg.norm(w_move, axis=-1)
+    target = radius**4
+    if np.sum(norms**4) <= target:
+        return w_move.copy()
+
+    def shrunk(theta):
+        root = np.sqrt(3.0 * theta)
+        return 2.0 / root * np.sinh(np.arcsinh(1.5 * root * norms) / 3.0)
+
+    lo, hi = 0.0, 1.0
+    while np.sum(shrunk(hi) ** 4) > target:
+        hi *= 4.0
+    for _ in range(200):  # bisection on the multiplier
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if np.sum(shrunk(mid) ** 4) > target:
+            lo = mid
+        else:
+            hi = mid
+    scale = np.divide(shrunk(hi), norms, out=np.zeros_like(norms), where=norms > 0)
+    out = w_move * scale[..., None]
+    total = float(norm_24(out))
+    if total > radius * (1.0 - 1e-12):  # rounding: land strictly inside, so feasibility is certain
+        out *= radius * (1.0 - 1e-12) / total
+    return out
 
 
 def sample_signs(n_draws, width, *, rng):

@@ -77,7 +77,9 @@ def test_projection_onto_24_ball_against_slsqp(rng):
     cons = {"type": "ineq", "fun": lambda w: 1.0 - np.sum(np.sum(w.reshape(8, 3) ** 2, 1) ** 2)}
     res = optimize.minimize(lambda w: np.sum((w - v.ravel()) ** 2), 0.5 * p.ravel(), constraints=[cons],
                             method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
-    assert np.sum((p - v) ** 2) <= res.fun + 1e-8
+    best = res.x.reshape(8, 3)
+    best = best / max(1.0, norm_24(best))  # SLSQP may end a hair outside the ball: compare at a feasible point
+    assert np.sum((p - v) ** 2) <= np.sum((best - v) ** 2) + 1e-8
     inside = 0.1 * v / norm_24(v)
     np.testing.assert_array_equal(gen.project_24_ball(inside, 1.0), inside)
 

@@ -179,3 +179,18 @@ def test_mismatched_shapes_are_named(rng):
         net.network(x, w_init, w_out)
     with pytest.raises(ValueError, match="x must hold finite values only"):
         net.network(np.full((2, 40), np.nan), w_init, w_out)
+
+
+def test_project_ball_24_satisfies_kkt(rng):
+    v = 3.0 * rng.standard_normal((9, 4))
+    p = net.project_ball_24(v, 1.5)
+    assert net.norm_24(p) == pytest.approx(1.5, rel=1e-10) and net.norm_24(p) <= 1.5
+    # w_r = v_r / (1 + theta ||w_r||^2) with one theta for every row (stationarity of the Lagrangian)
+    nv, npj = np.linalg.norm(v, axis=1), np.linalg.norm(p, axis=1)
+    theta = (nv / npj - 1.0) / npj**2
+    np.testing.assert_allclose(theta, theta[0], rtol=1e-8)
+    np.testing.assert_allclose(p / npj[:, None], v / nv[:, None], atol=1e-12)
+    inside = 0.5 * v / net.norm_24(v)
+    np.testing.assert_array_equal(net.project_ball_24(inside, 1.0), inside)
+    with pytest.raises(ValueError, match="radius must be > 0; got -1"):
+        net.project_ball_24(v, -1.0)

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from .. import _validate as validate
+from ..network import project_ball_24  # noqa: F401  (re-exported: the one (2,4)-ball projection)
 from .problem import QuadraticProblem
 
 __all__ = ["project_spectra", "project_blocks", "project_ball_24", "solve_relaxation", "RelaxationResult",
@@ -105,45 +106,6 @@ def project_blocks(blocks, radius_sq, shrink=0.0):
     lam, vec = np.linalg.eigh(sym)
     mu = project_spectra(lam, radius_sq, shrink)
     return (vec * mu[:, None, :]) @ vec.transpose(0, 2, 1), mu, vec
-
-
-def project_ball_24(w_move, radius):
-    r"""Euclidean projection of W (m, d) onto the ball :math:`\|W\|_{2,4} \le` ``radius``.
-
-    KKT: :math:`w_r = p_r / (1 + \theta\|w_r\|^2)`; the new norm :math:`\rho_r` solves
-    :math:`\theta\rho^3 + \rho = \|p_r\|`, i.e.
-    :math:`\rho = \frac{2}{\sqrt{3\theta}}\sinh\big(\frac13\operatorname{arsinh}(\frac32\sqrt{3\theta}\|p_r\|)\big)`,
-    and :math:`\theta` is found by bisection so that :math:`\sum_r\rho_r^4 = B_w^4`.
-    """
-    if not math.isfinite(radius):
-        return w_move
-    norms = np.linalg.norm(w_move, axis=1)
-    target = radius**4
-    if np.sum(norms**4) <= target:
-        return w_move
-
-    def shrunk(theta):
-        root = np.sqrt(3.0 * theta)
-        return 2.0 / root * np.sinh(np.arcsinh(1.5 * root * norms) / 3.0)
-
-    lo, hi = 0.0, 1.0
-    while np.sum(shrunk(hi) ** 4) > target:
-        hi *= 4.0
-    for _ in range(200):  # bisection on the multiplier
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if np.sum(shrunk(mid) ** 4) > target:
-            lo = mid
-        else:
-            hi = mid
-    rho = shrunk(hi)
-    scale = np.divide(rho, norms, out=np.zeros_like(norms), where=norms > 0)
-    out = w_move * scale[:, None]
-    total = float(np.sum(np.sum(out**2, axis=1) ** 2)) ** 0.25
-    if total > radius * (1.0 - 1e-12):  # rounding: exactly feasible
-        out *= radius * (1.0 - 1e-12) / total
-    return out
 
 
 def numerical_rank(blocks=None, *, eigenvalues=None, rtol=1e-3):

@@ -48,7 +48,7 @@ from scipy import stats
 from .. import _validate as validate
 from ..activations import get_activation
 from ..losses import get_loss
-from ..network import equation4_bound, norm_24, quadratic_model, randomized_network, sample_signs
+from ..network import equation4_bound, norm_24, project_ball_24, quadratic_model, randomized_network, sample_signs
 from . import opnorm as _opnorm
 from . import rademacher as _rad
 
@@ -154,46 +154,8 @@ def equation4_exceedance(width, dim, failure_probs, *, trials=2000, input_radius
 # fitting a quadratic model in the (2,4)-ball
 
 
-def _shrunk_norms(norms, mu):
-    r"""The positive root t of :math:`t + 2\mu t^3 = a` for each a in ``norms`` (stable hyperbolic form).
-
-    With :math:`p = 1/(2\mu)`: :math:`t = 2\sqrt{p/3}\,\sinh\big(\tfrac13\operatorname{arsinh}
-    (\tfrac{3a}{2\mu p}\cdot\tfrac12\sqrt{3/p})\big)`.
-    """
-    if mu <= 0:
-        return norms.copy()
-    p = 1.0 / (2.0 * mu)
-    arg = (3.0 * norms * p / (2.0 * p)) * math.sqrt(3.0 / p)  # 3|q|/(2p) sqrt(3/p) with |q| = a p
-    return 2.0 * math.sqrt(p / 3.0) * np.sinh(np.arcsinh(arg) / 3.0)
-
-
-def project_24_ball(w_move, radius, *, iterations=40):
-    r"""Euclidean projection of ``w_move`` onto :math:`\{W: \|W\|_{2,4}\le B_w\}`.
-
-    KKT: each row keeps its direction and shrinks to the positive root :math:`t_r` of
-    :math:`t_r + 2\mu t_r^3 = \|v_r\|` (closed form, :func:`_shrunk_norms`), with the multiplier
-    :math:`\mu \ge 0` set by bisection (on a log scale) so that :math:`\sum_r t_r^4 = B_w^4`.
-    """
-    w_move = np.asarray(w_move, dtype=np.float64)
-    radius = validate.positive("radius", radius)
-    if norm_24(w_move) <= radius:
-        return w_move.copy()
-    norms = np.linalg.norm(w_move, axis=1)
-    target = radius**4
-    lo, hi = 1e-300, 1.0
-    while np.sum(_shrunk_norms(norms, hi) ** 4) > target:
-        hi *= 16.0
-    lo = hi / 16.0 if hi > 1.0 else 1e-30
-    for _ in range(iterations):  # bisection on the multiplier (geometric midpoints)
-        mid = math.sqrt(lo * hi)
-        if np.sum(_shrunk_norms(norms, mid) ** 4) > target:
-            lo = mid
-        else:
-            hi = mid
-    t = _shrunk_norms(norms, hi)
-    t *= min(1.0, (target / max(float(np.sum(t**4)), 1e-300)) ** 0.25)  # land exactly inside the ball
-    scale = np.divide(t, norms, out=np.zeros_like(t), where=norms > 0)
-    return w_move * scale[:, None]
+#: the one Euclidean projection onto the (2,4)-ball, from the network core
+project_24_ball = project_ball_24
 
 
 def fit_quadratic_model(x, y, w_init, w_out, *, radius, loss="logistic", activation="relu3", steps=200,
