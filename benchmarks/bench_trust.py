@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from boundcheck.registry import claims, get_claim
+from boundcheck.run.registry import claims, get_claim
 from boundcheck.report.tables import format_rows
-from boundcheck.trust import PLANTED, planted_claims, sensitivity, specificity
+from boundcheck.run.trust import PLANTED, planted_claims, sensitivity, specificity
 
 
 def main():

@@ -2,7 +2,7 @@
 
 Bai & Lee, "Beyond Linearization: On Quadratic and Higher-Order Approximation of Wide Neural
 Networks" (ICLR 2020), and Nichani, Bai & Lee (NeurIPS 2022). Every numbered result of the paper
-has a check (``boundcheck.registry.claims()``) that returns a
+has a check (``boundcheck.run.registry.claims()``) that returns a
 :class:`~boundcheck.results.CheckResult` with both sides of the inequality and a verdict.
 """
 
@@ -18,7 +18,7 @@ from .data import make_target, sample_inputs
 from .losses import get_loss
 from .network import (linear_model, quadratic_model, randomized_network, symmetric_init, taylor_term,
                       taylor_terms)
-from .registry import claims, run_claim
+from .run.registry import claims, run_claim
 from .results import CheckResult
 
 __all__ = [

@@ -21,7 +21,7 @@ import tempfile
 import numpy as np
 
 from . import commands as _commands_pkg
-from .provenance import provenance
+from .run.provenance import provenance
 from .report.tables import FORMATS, format_output
 
 __all__ = ["main", "build_parser"]

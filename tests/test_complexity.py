@@ -7,7 +7,7 @@ import sympy as sp
 
 from boundcheck import complexity as cx
 from boundcheck.data import sample_sphere
-from boundcheck.registry import run_claim
+from boundcheck.run.registry import run_claim
 from boundcheck.report.tables import format_output
 from boundcheck.results import HOLDS, VIOLATED
 

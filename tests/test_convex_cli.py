@@ -9,7 +9,7 @@ from boundcheck.cli import main
 from boundcheck.convex.bracket import planted_instance
 from boundcheck.losses import get_loss
 from boundcheck.network import norm_24, quadratic_model
-from boundcheck.registry import get_claim, run_claim
+from boundcheck.run.registry import get_claim, run_claim
 
 
 def run_json(capsys, *argv):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from boundcheck import curves as cv
+from boundcheck.experiments import curves as cv
 from boundcheck.activations import get_activation
 from boundcheck.cli import main
 from boundcheck.data import sample_sphere

@@ -7,16 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from boundcheck import curves as cv
+from boundcheck.experiments import curves as cv
 from boundcheck.activations import get_activation
 from boundcheck.cli import main
 from boundcheck.data import sample_sphere
-from boundcheck.lemmas.curves import check_learning_curve_cell
+from boundcheck.experiments.curve_cell import check_learning_curve_cell
 from boundcheck.network import symmetric_init
-from boundcheck.registry import get_claim
+from boundcheck.run.registry import get_claim
 from boundcheck.results import HOLDS, VIOLATED
-from boundcheck.store import open_store
-from boundcheck.sweep import parse_config, run_sweep
+from boundcheck.run.store import open_store
+from boundcheck.run.sweep import parse_config, run_sweep
 
 TINY = dict(learners=("ntk", "quadratic"), target="single", dims=(4, 5, 6), n_values=[8, 16, 32], repeats=1,
             width=8, steps=10, n_test=40, accuracy=0.3)

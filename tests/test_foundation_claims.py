@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from boundcheck.lemmas import foundation
-from boundcheck.registry import run_claim
+from boundcheck.run.registry import run_claim
 
 
 def test_foundation_claims_hold_at_defaults():
@@ -19,7 +19,7 @@ def test_foundation_claims_hold_at_defaults():
     ("Assumption A", dict(activation="relu")),
 ])
 def test_foundation_claims_can_be_violated(label, kwargs, rng):
-    from boundcheck.registry import get_claim
+    from boundcheck.run.registry import get_claim
 
     records = get_claim(label).check(rng=rng, **kwargs)
     records = records if isinstance(records, list) else [records]

@@ -7,7 +7,7 @@ import pytest
 
 from boundcheck._validate import BoundcheckInputError
 from boundcheck.results import CheckResult
-from boundcheck.store import Store, canonical_json, config_hash, open_store
+from boundcheck.run.store import Store, canonical_json, config_hash, open_store
 
 CONFIG = {"claim": "Equation 4 event", "name": "s", "seed": 0, "replicates": 1, "grid": {"width": [4]}, "fixed": {}}
 

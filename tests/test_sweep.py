@@ -15,9 +15,9 @@ import pytest
 
 from boundcheck._validate import BoundcheckInputError
 from boundcheck.cli import main
-from boundcheck.registry import run_claim
-from boundcheck.store import open_store
-from boundcheck.sweep import cell_seed, load_config, make_cells, parse_config, run_cell, run_sweep
+from boundcheck.run.registry import run_claim
+from boundcheck.run.store import open_store
+from boundcheck.run.sweep import cell_seed, load_config, make_cells, parse_config, run_cell, run_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -244,7 +244,7 @@ def test_dask_cluster_gives_the_same_results(tmp_path):
 
 def test_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr("boundcheck.sweep._CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr("boundcheck.run.sweep._CONNECT_TIMEOUT", 1)
     cfg = _write(tmp_path, EQ4)
     err = io.StringIO()
     with redirect_stderr(err), redirect_stdout(io.StringIO()):

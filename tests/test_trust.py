@@ -16,7 +16,7 @@ import pytest
 
 from boundcheck.cli import main
 from boundcheck.results import CheckResult
-from boundcheck.trust import (PLANTED, Planted, allowed_violation_rate, is_slow, planted_claims, run_planted,
+from boundcheck.run.trust import (PLANTED, Planted, allowed_violation_rate, is_slow, planted_claims, run_planted,
                               sensitivity, specificity)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,7 +90,7 @@ def test_specificity_of_cheap_true_claims_small():
 
 def test_specificity_flags_a_claim_that_is_always_violated(monkeypatch):
     """The specificity test can fail: a 'true' claim that is always VIOLATED is reported not ok."""
-    from boundcheck import registry
+    from boundcheck.run import registry
 
     claim = registry.get_claim("Assumption A")
     monkeypatch.setitem(registry._REGISTRY, "Assumption A",

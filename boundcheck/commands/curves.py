@@ -2,7 +2,7 @@
 blog's Figure 1 idea; prints a table and, with ``--plot FILE``, draws the figure.
 
 ``--experiment sweep --store FILE.sqlite`` runs the learning-curve grid as a sweep of the claim
-"Learning curve cell" (:func:`boundcheck.sweep.run_sweep`, ``--workers`` processes, ``--resume``
+"Learning curve cell" (:func:`boundcheck.run.sweep.run_sweep`, ``--workers`` processes, ``--resume``
 to finish an interrupted run with the same ``--seed``) and computes the thresholds and fitted
 exponents from the records in the store; without ``--store`` the same cells run in this process.
 """
@@ -10,7 +10,7 @@ exponents from the records in the store; without ``--store`` the same cells run 
 from __future__ import annotations
 
 from .. import _validate as validate
-from .. import curves as cv
+from ..experiments import curves as cv
 from .samples import _list
 
 NAME = "curves"
@@ -116,9 +116,9 @@ def run(args, rng):
 
 
 def _run_in_store(config_data, store_path, *, workers, resume):
-    """Run the curve sweep into ``store_path`` with :func:`boundcheck.sweep.run_sweep`; its curve rows."""
-    from ..store import open_store
-    from ..sweep import parse_config, run_sweep
+    """Run the curve sweep into ``store_path`` with :func:`boundcheck.run.sweep.run_sweep`; its curve rows."""
+    from ..run.store import open_store
+    from ..run.sweep import parse_config, run_sweep
 
     workers = validate.integer("--workers", workers, minimum=1, maximum=256)
     config = parse_config(config_data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _validate as validate
 from ..report.plots import FIGURE_FORMATS, figure_format, plot_records
-from ..store import open_store
+from ..run.store import open_store
 
 NAME = "plot"
 HELP = ("plot any quantity of a sweep store against any parameter (PNG/PDF/SVG via --out), "

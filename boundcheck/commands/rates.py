@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 
 from .. import _validate as validate
-from ..registry import get_claim, run_claim
+from ..run.registry import get_claim, run_claim
 
 NAME = "rates"
 HELP = "fitted rates in m of the landscape / coupling / higher-order claims, with a log-log plot"

@@ -6,7 +6,7 @@ import os
 import sys
 
 from .. import _validate as validate
-from ..sweep import load_config, run_sweep
+from ..run.sweep import load_config, run_sweep
 
 NAME = "sweep"
 HELP = "run a claim over a grid of its options and seeds (TOML config); results go to a SQLite store"

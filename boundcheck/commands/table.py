@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..report.plots import record_rows, summary_rows
-from ..store import open_store
+from ..run.store import open_store
 
 NAME = "table"
 HELP = "print the records of a sweep store (--summary: one row per grid point) in any --format"

@@ -1,6 +1,6 @@
 """``boundcheck trust sensitivity|specificity``: can the verdicts be trusted?
 
-``sensitivity`` runs the planted false claims of :mod:`boundcheck.trust` (each must come out
+``sensitivity`` runs the planted false claims of :mod:`boundcheck.run.trust` (each must come out
 VIOLATED); ``specificity`` runs the true claims over many seeds and reports the observed VIOLATED
 rate beside the rate their confidence level allows.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from .. import _validate as validate
-from ..trust import sensitivity, specificity
+from ..run.trust import sensitivity, specificity
 
 NAME = "trust"
 HELP = "planted false claims must be VIOLATED (sensitivity); true claims over many seeds (specificity)"

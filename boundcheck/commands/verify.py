@@ -9,7 +9,7 @@ from tqdm import tqdm
 from .. import _validate as validate
 from ..data import load_instance
 from ..losses import LOSSES
-from ..registry import claims, get_claim, not_covered, run_claim
+from ..run.registry import claims, get_claim, not_covered, run_claim
 
 NAME = "verify"
 HELP = "check claims of the paper (all of them with --all, the default of a bare `boundcheck`)"

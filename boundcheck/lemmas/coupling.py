@@ -18,7 +18,7 @@ from ..losses import get_loss
 from ..network import norm_24, sample_signs
 from ..numeric import coupling as cp
 from ..numeric import landscape as ls
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult, mean_interval
 from .landscape import assumption_constant
 

@@ -21,7 +21,7 @@ from .. import _validate as validate
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
 from ..network import norm_24, quadratic_model, symmetric_init
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult, INCONCLUSIVE
 from ..symbolic import expressivity as ex
 from ..symbolic import kernels as kern

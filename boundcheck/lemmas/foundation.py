@@ -11,7 +11,7 @@ from ..activations import check_assumption_a
 from ..data import load_instance, sample_sphere
 from ..network import (equation4_event, network, randomized_taylor_term, sample_signs, symmetric_init,
                        taylor_term)
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult
 
 EPS = np.finfo(np.float64).eps

@@ -17,7 +17,7 @@ from ..losses import get_loss
 from ..network import equation4_bound, norm_24, symmetric_init
 from ..numeric import generalization as gen
 from ..numeric import rademacher as rad
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult, decide
 
 __all__ = ["check_lemma5", "check_lemma8", "check_equation4", "check_theorem6"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _validate as validate
 from ..network import network_pm, taylor_term_pm
-from ..registry import register
+from ..run.registry import register
 
 
 def forward_difference_pair(order):

@@ -20,7 +20,7 @@ from ..losses import get_loss
 from ..network import equation4_bound, norm_24, sample_signs
 from ..numeric import coupling as cp
 from ..numeric import landscape as ls
-from ..registry import register
+from ..run.registry import register
 from ..results import INCONCLUSIVE, VIOLATED, CheckResult, mean_interval
 
 EPS = np.finfo(np.float64).eps

@@ -17,7 +17,7 @@ from .. import _validate as validate
 from ..convex.bracket import opt_bracket, planted_instance, recompute_loss
 from ..data import load_instance
 from ..network import norm_24
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult
 
 __all__ = ["check_opt_bracket", "random_feasible_weights"]

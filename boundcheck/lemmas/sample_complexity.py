@@ -18,7 +18,7 @@ import sympy as sp
 
 from .. import _validate as validate
 from .. import complexity as cx
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult
 
 __all__ = ["check_section52"]

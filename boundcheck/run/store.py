@@ -1,6 +1,6 @@
 r"""The embedded SQLite store of sweep results: one row per finished cell, one per record.
 
-A sweep (:mod:`boundcheck.sweep`) is a list of cells, each a claim run with fixed options and
+A sweep (:mod:`boundcheck.run.sweep`) is a list of cells, each a claim run with fixed options and
 a fixed seed. When a cell finishes, its records and its provenance are written in **one
 transaction**; a sweep killed at any point therefore leaves only whole cells behind, and a
 resumed sweep runs exactly the cells that are missing.
@@ -34,7 +34,7 @@ import os
 import sqlite3
 import urllib.parse
 
-from . import _validate as validate
+from .. import _validate as validate
 
 __all__ = ["Store", "canonical_json", "config_hash", "open_store"]
 

@@ -27,11 +27,11 @@ Test loss: the normalised test mean squared error :math:`E(\hat f - f_\star)^2 /
 (trained on labels flipped with probability 0.1). Squared loss is not Lipschitz, so the paper's
 hypotheses on the loss do not cover these fits (:data:`boundcheck.losses.SQUARED_WARNING`).
 
-Learning curves are sweeps (:mod:`boundcheck.sweep`) of the registered claim
-:data:`CURVE_CLAIM` (:mod:`boundcheck.lemmas.curves`), one cell per (dim, repeat, learner, n):
+Learning curves are sweeps (:mod:`boundcheck.run.sweep`) of the registered claim
+:data:`CURVE_CLAIM` (:mod:`boundcheck.experiments.curve_cell`), one cell per (dim, repeat, learner, n):
 :func:`curve_sweep_config` builds the configuration, :func:`run_curve_cells` runs it in this process
 and ``boundcheck curves --store FILE`` runs it into a store with
-:func:`boundcheck.sweep.run_sweep`; :func:`thresholds_from_curves` turns either into thresholds.
+:func:`boundcheck.run.sweep.run_sweep`; :func:`thresholds_from_curves` turns either into thresholds.
 
 Randomness: two integers are drawn from the caller's ``rng``, the sweep seed and the data seed.
 Every cell fits with its own ``default_rng(cell_seed(sweep_seed, index))`` and draws its problem
@@ -45,12 +45,12 @@ import math
 
 import numpy as np
 
-from . import _validate as validate
-from . import complexity as cx
-from .activations import get_activation
-from .data import LowDegreePlusSparse, NoisyXor, Polynomial, sample_hypercube, sample_sphere
-from .losses import SQUARED_WARNING
-from .network import project_ball_24, randomized_network, symmetric_init
+from .. import _validate as validate
+from .. import complexity as cx
+from ..activations import get_activation
+from ..data import LowDegreePlusSparse, NoisyXor, Polynomial, sample_hypercube, sample_sphere
+from ..losses import SQUARED_WARNING
+from ..network import project_ball_24, randomized_network, symmetric_init
 
 __all__ = [
     "LEARNERS", "ALL_LEARNERS", "CURVE_CLAIM", "TARGETS", "ntk_kernel", "project_24", "fit_ntk", "fit_taylor",
@@ -66,7 +66,7 @@ LEARNERS = ("ntk", "quadratic", "randomized", "linear+quadratic")
 ALL_LEARNERS = LEARNERS + ("LQ-reg", "linear")
 TARGETS = ("single", "xor", "sparse")
 _PARTS = {"quadratic": ("Q",), "linear+quadratic": ("L", "Q"), "LQ-reg": ("L", "Q"), "linear": ("L",)}
-#: The registered claim whose check fits one learning-curve cell (:mod:`boundcheck.lemmas.curves`).
+#: The registered claim whose check fits one learning-curve cell (:mod:`boundcheck.experiments.curve_cell`).
 CURVE_CLAIM = "Learning curve cell"
 
 
@@ -505,12 +505,12 @@ def curve_cell(*, learner, target, dim, n_samples, rng, repeat=0, data_seed=0, n
 def curve_sweep_config(learners=LEARNERS, target="single", dims=(4, 6, 8), n_values=None, *, degree=2, accuracy=0.3,
                        repeats=2, width=64, steps=150, n_test=400, radius_factor=1.0, reg=1.0, top_degree=None,
                        name=None, rng):
-    r"""The learning-curve sweep as a :mod:`boundcheck.sweep` configuration (the dict a TOML file would hold).
+    r"""The learning-curve sweep as a :mod:`boundcheck.run.sweep` configuration (the dict a TOML file would hold).
 
     Claim :data:`CURVE_CLAIM`; grid ``dim x repeat x learner x n_samples`` (row-major, so cells
     group by (dim, repeat, learner) with n varying fastest); fixed options the rest, with
     ``n_pool = max(n_values)`` and a ``data_seed``. Two integers are drawn from ``rng``: the sweep
-    seed (each cell's fit seed is spawned from it by :func:`boundcheck.sweep.cell_seed`) and the
+    seed (each cell's fit seed is spawned from it by :func:`boundcheck.run.sweep.cell_seed`) and the
     data seed. Default ``n_values``: 6 geometric steps from 8 to :math:`20 d_{\max}^{\max(p-1,1)}`.
     """
     learners = [validate.choice("learner", v, ALL_LEARNERS) for v in learners]
@@ -544,10 +544,10 @@ def _curve_cell_loss(seed, options):
 def run_curve_cells(config_data, *, n_jobs=1):
     """Run every cell of :func:`curve_sweep_config` ``config_data`` in this process (no store).
 
-    Uses the sweep's own cell order and seeds (:func:`boundcheck.sweep.make_cells`), so the rows
-    equal those :func:`boundcheck.sweep.run_sweep` stores; returns the curve rows.
+    Uses the sweep's own cell order and seeds (:func:`boundcheck.run.sweep.make_cells`), so the rows
+    equal those :func:`boundcheck.run.sweep.run_sweep` stores; returns the curve rows.
     """
-    from .sweep import SweepConfig, make_cells  # sweep imports the registry; imported here, not at the top
+    from ..run.sweep import SweepConfig, make_cells  # sweep imports the registry; imported here, not at the top
 
     head = config_data["sweep"]
     config = SweepConfig(head["claim"], head["name"], head["seed"], head.get("replicates", 1),
@@ -631,7 +631,7 @@ def exponent_rows(threshold_rows, *, level=0.95):
     inconclusive), not as HOLDS / VIOLATED: small d is far from the asymptotic regime the predictions
     describe, so a disagreement is a measurement at these sizes, not a refutation of a theorem.
     """
-    from .results import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult
+    from ..results import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult
 
     out = []
     groups = {}

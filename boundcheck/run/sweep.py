@@ -53,7 +53,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10: the same parser f
 
 import numpy as np
 
-from . import _validate as validate
+from .. import _validate as validate
 from .provenance import provenance
 from .registry import get_claim
 from .store import open_store

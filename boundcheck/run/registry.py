@@ -19,8 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import _validate as validate
-from .results import CheckResult
+from .. import _validate as validate
+from ..results import CheckResult
 
 __all__ = ["Claim", "register", "claims", "get_claim", "run_claim", "COMMON_OPTIONS", "NOT_COVERED"]
 
@@ -71,10 +71,11 @@ def register(label, *, statement, section, battery=True):
 
 
 def _import_lemmas():
-    from . import lemmas
+    from .. import lemmas
 
     for info in pkgutil.iter_modules(lemmas.__path__):
         importlib.import_module(f"{lemmas.__name__}.{info.name}")
+    importlib.import_module("boundcheck.experiments.curve_cell")
 
 
 def claims() -> dict[str, Claim]:
@@ -117,7 +118,7 @@ def run_claim(label, *, seed=0, **options) -> list[CheckResult]:
         record.seed = seed
         record.params.setdefault("statement", claim.statement)
         if kwargs.get("loss") == "squared":
-            from .losses import SQUARED_WARNING
+            from ..losses import SQUARED_WARNING
 
             record.params.setdefault("loss_warning", SQUARED_WARNING)
     return records

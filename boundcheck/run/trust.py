@@ -27,9 +27,9 @@ from fractions import Fraction
 import numpy as np
 from scipy import stats
 
-from . import _validate as validate
+from .. import _validate as validate
 from .registry import claims, get_claim
-from .results import VIOLATED
+from ..results import VIOLATED
 
 __all__ = ["Planted", "PLANTED", "SLOW_CLAIMS", "is_slow", "planted_claims", "run_planted", "sensitivity", "specificity",
            "allowed_violation_rate"]
@@ -150,7 +150,7 @@ PLANTED = (
        pairs={2: ({Fraction(1): Fraction(1)}, {Fraction(0): Fraction(1)})}),
     _p("Section 6 moments", "a pair whose third moments differ by 1 but first moments differ too", orders=(3,),
        pairs={3: ({Fraction(1): Fraction(1)}, {Fraction(0): Fraction(1)})}),
-    # -- OPT (boundcheck.lemmas.opt) and learning curves (boundcheck.lemmas.curves) ----------------------
+    # -- OPT (boundcheck.lemmas.opt) and learning curves (boundcheck.experiments.curve_cell) ----------------------
     _p("OPT bracket", "a lower bound on OPT raised by 1", lower_offset=1.0),
     _p("Learning curve cell", "NTK test loss <= 1e-7 at the default cell (measured about 4e-6)", accuracy=1e-7),
 )

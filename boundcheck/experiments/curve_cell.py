@@ -1,10 +1,10 @@
 r"""Section 5.2, measured: one cell of a learning curve as a registered claim, so curves run as sweeps.
 
-A learning curve (:mod:`boundcheck.curves`) is the test loss of a learner against the number of
+A learning curve (:mod:`boundcheck.experiments.curves`) is the test loss of a learner against the number of
 samples n; the sample complexity :math:`n_\epsilon` is where it reaches the accuracy
 :math:`\epsilon`. The claim checked per cell is "this learner, fitted on n samples, has test loss
 :math:`\le \epsilon`": the verdict is HOLDS above :math:`n_\epsilon` and VIOLATED below it (within
-the test-set confidence interval), and :func:`boundcheck.curves.thresholds_from_curves` reads
+the test-set confidence interval), and :func:`boundcheck.experiments.curves.thresholds_from_curves` reads
 :math:`n_\epsilon` off the stored left sides. Run a whole curve grid with ``boundcheck curves
 --store FILE.sqlite`` or a TOML sweep naming ``claim = "Learning curve cell"``.
 """
@@ -12,9 +12,9 @@ the test-set confidence interval), and :func:`boundcheck.curves.thresholds_from_
 from __future__ import annotations
 
 from .. import _validate as validate
-from .. import curves as cv
+from . import curves as cv
 from ..losses import SQUARED_WARNING
-from ..registry import register
+from ..run.registry import register
 from ..results import CheckResult
 
 __all__ = ["check_learning_curve_cell"]
@@ -31,8 +31,8 @@ def check_learning_curve_cell(*, rng, learner="ntk", target="single", dim=4, n_s
     ``xor``), the mean over ``n_test`` fresh test points, with its Student-t interval over those
     points (given the fitted model). Right side: ``accuracy``. Relation ``<=``. All cell options are
     in the params, so stored records can be regrouped into curves. The problem comes from
-    ``(data_seed, dim, repeat)`` (:func:`boundcheck.curves.problem_rng`), the fit from ``rng``.
-    Learners: :data:`boundcheck.curves.ALL_LEARNERS`; squared-loss fits, outside the paper's loss
+    ``(data_seed, dim, repeat)`` (:func:`boundcheck.experiments.curves.problem_rng`), the fit from ``rng``.
+    Learners: :data:`boundcheck.experiments.curves.ALL_LEARNERS`; squared-loss fits, outside the paper's loss
     hypotheses (said in the params). ``reg`` and ``top_degree`` only act on ``"LQ-reg"``.
     """
     accuracy = validate.probability("accuracy", accuracy)

@@ -1,0 +1,1 @@
+"""Experiments beside the claims: learning curves, the blog's and the slides' figures."""

@@ -1,0 +1,1 @@
+"""The run machinery: the claim registry and runner, sweeps, their store, and the trust suite."""
