@@ -6,7 +6,8 @@ Subcommands live in ``boundcheck/commands/``: each module there defines ``NAME``
 command shares (``--seed``, ``--format``, ``--out``, and ``--instance`` for numeric commands),
 and turns every bad input into one line on stderr with exit status 2.
 
-``boundcheck`` with no arguments runs ``boundcheck verify --all``.
+``boundcheck`` with no arguments runs ``boundcheck verify --all``. Exit status: 0 on success, 1 when
+a run of claims has a record VIOLATED within its hypotheses, 2 for bad input, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ def main(argv=None):
         text = format_output(output, args.format, provenance=provenance(args.seed, params))
         # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
         _write(text, None if args._writes_out else args.out)
+        # a run of claims gates a pipeline: 1 when a record is VIOLATED within its hypotheses
+        status = output.exit_status() if hasattr(output, "exit_status") else 0
     except UsageError as err:
         print(str(err).replace("\n", " "), file=sys.stderr)
         return 2
@@ -129,7 +132,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("boundcheck: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

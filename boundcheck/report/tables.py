@@ -56,9 +56,9 @@ def records_to_rows(records):
         if with_part:
             row["part"] = rec.params.get("part", "")
         row["parameters"] = _parameters(rec.params)
-        row["kind"] = "rate" if "fit_x" in rec.params else ("exact" if rec.interval is None else "MC")
+        row["kind"] = {"rate_replicates": "rate", "mean": "MC", "paired": "MC"}.get(rec.kind, rec.kind)
         row.update(lhs=rec.lhs, relation=rec.relation, rhs=rec.rhs, margin=rec.margin, interval=rec.interval,
-                   verdict=rec.verdict)
+                   level=rec.params.get("level"), verdict=rec.reading)
         rows.append(row)
     return rows
 
@@ -126,6 +126,9 @@ def format_output(obj, fmt="table", *, provenance=None, digits=4):
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    summary = None
+    if hasattr(obj, "records") and hasattr(obj, "summary"):  # a run of claims (boundcheck.run.runner.Run)
+        summary, obj = obj.summary(), list(obj.records)
     is_records = isinstance(obj, list) and obj and all(isinstance(r, CheckResult) for r in obj)
     if fmt == "json":
         if is_records:
@@ -150,4 +153,15 @@ def format_output(obj, fmt="table", *, provenance=None, digits=4):
             rows = [{"quantity": k, "value": v} for k, v in flat.items()]
     else:
         rows = [_flatten(_plain(r)) if isinstance(r, dict) else {"value": r} for r in obj]
-    return format_rows(rows, fmt, digits)
+    text = format_rows(rows, fmt, digits)
+    if summary is not None and fmt == "table":
+        text += summary_line(summary) + "\n"
+    return text
+
+
+def summary_line(summary):
+    """One line: claims, records, verdict counts, records outside hypotheses, errata."""
+    return (f"{summary['claims']} claims, {summary['records']} records: {summary['HOLDS']} HOLDS, "
+            f"{summary['INCONCLUSIVE']} INCONCLUSIVE, {summary['VIOLATED']} VIOLATED; "
+            f"{summary['outside hypotheses']} outside hypotheses; {summary['errata']} errata "
+            f"(run level {1 - summary['alpha']:g}, seed {summary['seed']})")
