@@ -84,8 +84,9 @@ def mean_interval(samples, level=DEFAULT_LEVEL):
 
 def _summary(samples):
     k = int(samples.size)
-    return {"n": k, "mean": float(samples.mean()) if k else math.nan,
-            "sd": float(samples.std(ddof=1)) if k >= 2 else math.nan}
+    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite draw gives nan: INCONCLUSIVE
+        return {"n": k, "mean": float(samples.mean()) if k else math.nan,
+                "sd": float(samples.std(ddof=1)) if k >= 2 else math.nan}
 
 
 def _t_interval(summary, level):
@@ -125,9 +126,10 @@ def _interval(evidence, level):
     kind = evidence["kind"]
     if kind == "mean":
         return _t_interval(evidence, level)
-    if kind == "paired":  # interval of the difference rhs - lhs, turned into one for the left side
-        d_lo, d_hi = _t_interval(evidence["difference"], level)
-        return (evidence["rhs_mean"] - d_hi, evidence["rhs_mean"] - d_lo)
+    if kind == "paired":  # interval of the difference s*rhs - lhs, turned into one for the left side
+        d_lo, d_hi = _t_interval(_paired_difference(evidence), level)
+        centre = evidence["scale"] * evidence["rhs_mean"]
+        return (centre - d_hi, centre - d_lo)
     if kind == "proportion":
         ci = stats.binomtest(evidence["successes"], evidence["trials"]).proportion_ci(confidence_level=level,
                                                                                        method="exact")
@@ -307,6 +309,28 @@ class CheckResult:
                          tolerance=params.get("tolerance", 0.0))
         return dataclasses.replace(self, interval=tuple(interval), verdict=verdict, params=params)
 
+    def with_claimed(self, value, *, note=None):
+        """This record with its claimed side replaced by ``value`` (same evidence, same level).
+
+        The trust suite plants false claims this way: a constant, an exponent or a sign changed on
+        the claimed side, decided by the same rule and interval. For a paired record the draws of
+        the right side are rescaled so that their mean is ``value``.
+        """
+        value = float(value)
+        params = dict(self.params)
+        params["planted"] = note or f"claimed side set to {value:.6g} (was {self.rhs:.6g})"
+        if self.kind == "paired":
+            evidence = dict(params["evidence"])
+            if evidence["rhs_mean"] == 0 or not math.isfinite(evidence["rhs_mean"]):
+                raise ValueError("a paired record with a zero right side cannot be rescaled")
+            evidence["scale"] = value / evidence["rhs_mean"]
+            params["evidence"] = evidence
+        new = dataclasses.replace(self, rhs=value, margin=_slack(self.lhs, value, self.relation), params=params)
+        if self.has_interval:
+            return new.at_level(params.get("level", DEFAULT_LEVEL))
+        new.verdict = decide(self.lhs, value, self.relation, None, tol=params.get("tolerance", 0.0))
+        return new
+
     def to_dict(self) -> dict[str, Any]:
         """The record with exactly the keys of ``RECORD_KEYS``, JSON-ready."""
         return {key: _plain(getattr(self, key)) for key in RECORD_KEYS}
@@ -466,15 +490,38 @@ def paired(lhs_samples, rhs_samples, relation, *, margin=None, margin_reason=Non
     params = _params(params, part, hypotheses)
     _equivalence(params, relation, margin, margin_reason, required=True)
     _tolerance(params, relation, tolerance, tolerance_reason)
-    difference = _summary(rhs_samples - lhs_samples)
+    evidence = _paired_moments(lhs_samples, rhs_samples)
     if not (np.all(np.isfinite(lhs_samples)) and np.all(np.isfinite(rhs_samples))):
-        difference["sd"] = math.nan
+        evidence["diff_var"] = math.nan
         params["note_nonfinite"] = "non-finite draws"
-    params.update(n_draws=difference["n"], paired=True)
-    rhs_mean = float(rhs_samples.mean()) if rhs_samples.size else math.nan
-    lhs_mean = float(lhs_samples.mean()) if lhs_samples.size else math.nan
-    evidence = dict(kind="paired", difference=difference, rhs_mean=rhs_mean)
-    return _with_interval(lhs_mean, rhs_mean, relation, evidence, params, level)
+    params.update(n_draws=evidence["n"], paired=True)
+    return _with_interval(evidence["lhs_mean"], evidence["rhs_mean"], relation, evidence, params, level)
+
+
+def _paired_moments(lhs_samples, rhs_samples):
+    """Sufficient statistics of a paired record: the means of both sides, the variance of the
+    difference ``rhs - lhs`` (computed directly, so no cancellation), the variance of ``rhs`` and
+    the covariance of ``rhs`` with the difference (for rescaled right sides)."""
+    n = int(lhs_samples.size)
+    out = dict(kind="paired", n=n, scale=1.0, lhs_mean=math.nan, rhs_mean=math.nan, diff_var=math.nan,
+               rhs_var=math.nan, rhs_diff_cov=math.nan)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if n:
+            out.update(lhs_mean=float(lhs_samples.mean()), rhs_mean=float(rhs_samples.mean()))
+        if n >= 2:
+            cov = np.cov(np.stack([rhs_samples - lhs_samples, rhs_samples]), ddof=1)
+            out.update(diff_var=float(cov[0, 0]), rhs_var=float(cov[1, 1]), rhs_diff_cov=float(cov[0, 1]))
+    return out
+
+
+def _paired_difference(evidence):
+    r"""Summary (n, mean, sd) of ``scale * rhs - lhs`` from a paired record's moments:
+    :math:`\mathrm{var}(d + (s-1)r) = \mathrm{var}\,d + (s-1)^2\mathrm{var}\,r + 2(s-1)\mathrm{cov}(r, d)`."""
+    t = evidence["scale"] - 1.0
+    var = evidence["diff_var"] + t * t * evidence["rhs_var"] + 2 * t * evidence["rhs_diff_cov"]
+    sd = math.sqrt(max(var, 0.0)) if math.isfinite(var) else math.nan
+    mean_ = evidence["scale"] * evidence["rhs_mean"] - evidence["lhs_mean"]
+    return {"n": evidence["n"], "mean": mean_, "sd": sd}
 
 
 def proportion(successes, trials, rhs, relation, *, margin=None, margin_reason=None, level=DEFAULT_LEVEL,

@@ -16,7 +16,6 @@ import tempfile
 import numpy as np
 
 from .. import _validate as validate
-from ..run.registry import get_claim, run_claim
 
 NAME = "rates"
 HELP = "fitted rates in m of the landscape / coupling / higher-order claims, with a log-log plot"
@@ -34,13 +33,10 @@ def add_arguments(parser):
 
 def fit_records(labels, *, seed=0):
     """The fit records (those whose params hold ``fit_x``/``fit_y``) of each claim in ``labels``."""
-    out = []
-    for label in labels:  # a loop over claims, each check batched inside
-        claim = get_claim(label)
-        for record in run_claim(claim.label, seed=seed):
-            if "fit_x" in record.params and "fit_y" in record.params:
-                out.append(record)
-    return out
+    from ..run.runner import run_claims
+
+    run = run_claims(list(labels), seed=seed, strict=False)
+    return [record for record in run.records if "fit_x" in record.params and "fit_y" in record.params]
 
 
 def rate_rows(records):

@@ -96,7 +96,7 @@ def resolve_options(chosen, options, *, strict):
     return per_claim, ignored
 
 
-def _records(c: Claim, out, seed, kwargs):
+def _records(c: Claim, out, seed, kwargs, plant=None):
     records = out if isinstance(out, list) else [out]
     if not records or not all(isinstance(r, CheckResult) for r in records):
         raise TypeError(f"the check of {c.name!r} must return a record or a list of records made by "
@@ -116,6 +116,8 @@ def _records(c: Claim, out, seed, kwargs):
             from ..losses import SQUARED_WARNING
 
             r.params.setdefault("loss_warning", SQUARED_WARNING)
+    if plant is not None:
+        records = [plant(c.name, i, r) for i, r in enumerate(records)]
     return records
 
 
@@ -149,7 +151,7 @@ def _look_factors(budget):
 
 
 def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=None, strict=None,
-               progress=False) -> Run:
+               progress=False, plant=None) -> Run:
     """Run the claims ``labels`` (default: every battery claim) at one seed, calibrated as one run.
 
     Parameters
@@ -168,6 +170,10 @@ def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=
         Reject an option any chosen claim does not take (default: when one claim is run).
     progress : bool
         Show a progress bar (tqdm) on standard error.
+    plant : callable, optional
+        ``plant(claim_name, index, record) -> record``, applied to every record a check returns
+        (at every look) before the run is calibrated: the trust suite plants false claims with it
+        (:meth:`boundcheck.results.CheckResult.with_claimed`).
     """
     seed = validate.integer("seed", seed, minimum=0, maximum=2**63 - 1)
     alpha = validate.probability("alpha", alpha)
@@ -197,7 +203,7 @@ def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=
     for c in chosen:  # a loop over claims: each check is batched inside
         if bar is not None:
             bar.set_postfix_str(c.label)
-        out = _records(c, c.check(rng=_look_rng(seed, 1), **per_claim[c.name]), seed, per_claim[c.name])
+        out = _records(c, c.check(rng=_look_rng(seed, 1), **per_claim[c.name]), seed, per_claim[c.name], plant)
         spans[c.name] = (len(records), len(records) + len(out))
         records.extend(out)
         if bar is not None:
@@ -216,7 +222,7 @@ def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=
             if not open_:
                 continue
             kwargs = _scaled(c, per_claim[c.name], factor)
-            again = _records(c, c.check(rng=_look_rng(seed, look), **kwargs), seed, kwargs)
+            again = _records(c, c.check(rng=_look_rng(seed, look), **kwargs), seed, kwargs, plant)
             if len(again) != stop - start:  # the records no longer line up: leave this claim's verdicts
                 continue
             for i in open_:
