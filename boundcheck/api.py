@@ -26,6 +26,9 @@ Record constructors (:mod:`boundcheck.results`)
 Registration and runs (:mod:`boundcheck.run`)
     :func:`claim`, :func:`run_claim`, :func:`run_claims`, :func:`get_claim`, :func:`claims`,
     :func:`load_claims_file`.
+"For every" claims (:mod:`boundcheck.search`)
+    :func:`for_every` (random draws, known points and a worst-case search in one record),
+    :func:`search_worst`, and the domains :class:`Ball24`, :class:`Sphere`, :class:`Box`.
 Hypotheses (:mod:`boundcheck.hypotheses`, as ``hyp``)
     Named predicates evaluated on the arrays in hand.
 The model
@@ -43,10 +46,12 @@ from .results import (HOLDS, INCONCLUSIVE, VIOLATED, CheckResult, exact, mean, p
                       worst_case)
 from .run.registry import claim, claims, get_claim, load_claims_file
 from .run.runner import Run, run_claim, run_claims
+from .search import Ball24, Box, Sphere, WorstCase, for_every, search_worst
 
 __all__ = [
     "claim", "claims", "get_claim", "load_claims_file", "run_claim", "run_claims", "Run",
     "exact", "worst_case", "mean", "paired", "proportion", "rate", "CheckResult", "HOLDS", "VIOLATED",
     "INCONCLUSIVE", "hyp", "sample_inputs", "symmetric_init", "sample_signs", "network", "taylor_term",
-    "randomized_taylor_term", "randomized_network", "norm_24",
+    "randomized_taylor_term", "randomized_network", "norm_24", "for_every", "search_worst", "Ball24", "Sphere",
+    "Box", "WorstCase",
 ]
