@@ -83,8 +83,8 @@ def _load(text):
     out = []
     for raw in data.get("erratum", []):  # a loop over the register's entries
         entry = Erratum(id=raw["id"], claims=tuple(raw["claims"]), parts=tuple(raw.get("parts", ())),
-                        title=raw["title"], status=raw["status"], printed=raw["printed"], derived=raw["derived"],
-                        setting=raw["setting"], printed_value=float(raw["printed_value"]),
+                        title=raw["title"], status=raw["status"], printed=" ".join(raw["printed"].split()),
+                        derived=" ".join(raw["derived"].split()), setting=" ".join(raw["setting"].split()), printed_value=float(raw["printed_value"]),
                         derived_value=float(raw["derived_value"]),
                         quotes=tuple((int(q["line"]), q["text"]) for q in raw.get("quotes", ())),
                         note=" ".join(raw.get("note", "").split()), code=raw.get("code", ""))

@@ -197,3 +197,30 @@ def test_e13_ratios():
     assert ratio(4) == pytest.approx(8 / 3)
     assert abs(ratio(2) - asymptotic_ratio(2)) > 2.5  # sqrt(2p/pi) is asymptotic only
     assert ratio(400) == pytest.approx(asymptotic_ratio(400), rel=0.01)
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "latex", "csv", "json"])
+def test_errata_command_in_every_format(fmt, capsys):
+    from boundcheck.cli import main
+
+    assert main(["errata", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert all(e.id in out for e in ENTRIES)
+    if fmt == "table":
+        assert max(len(line) for line in out.splitlines()) <= 120 and "Summary: 16 entries" in out
+
+
+def test_errata_command_filters_and_recomputes(capsys):
+    import json
+
+    from boundcheck.cli import main
+
+    assert main(["errata", "--claim", "lemma 15", "--recompute", "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [e["id"] for e in payload] == ["E15", "E16"] and all(e["matches"] for e in payload)
+    assert payload[0]["quotes"][0] == {"line": 1333, "text": "Elo”(wq x)a] = (8 x)P~? (23)"}
+    assert main(["errata", "--id", "E99"]) == 2
+    assert "erratum must be one of E1" in capsys.readouterr().err

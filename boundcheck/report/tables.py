@@ -319,8 +319,13 @@ def errata_table(entries=None, *, recomputed=False):
             latex.number(e.printed_value) + r"\newline " + latex.number(e.derived_value),
             latex.escape(", ".join(str(line) for line in e.lines))] for e in chosen]
     short = ("id", "claim", "status", "printed_value", "derived_value", "title")
+    payload = [dict(dataclasses.asdict(e), quotes=[{"line": line, "text": text} for line, text in e.quotes])
+               for e in chosen]
     if recomputed:
         short += ("matches",)
+        for entry, row in zip(payload, rows):
+            entry.update(printed_recomputed=row["printed_recomputed"], derived_recomputed=row["derived_recomputed"],
+                         matches=row["matches"])
     return Table(rows=rows, short=short, flexible=("title", "claim"), summary=summary, footnotes=tuple(footnotes),
                  caption=r"Errata register of boundcheck: printed against derived, both numbers at a stated setting "
                          r"(see the notes); line numbers refer to the extracted source text.",
@@ -328,7 +333,7 @@ def errata_table(entries=None, *, recomputed=False):
                  latex_columns=("id", "claim", "status", "printed", "derived", "values", "lines"),
                  latex_widths={"id": 0.04, "claim": 0.105, "status": 0.115, "printed": 0.245, "derived": 0.26,
                                "values": 0.1, "lines": 0.06},
-                 latex_align=("l", "l", "l", "l", "l", "r", "l"), latex_cells=tex,
+                 latex_align=("l", "l", "l", "l", "l", "r", "l"), latex_cells=tex, payload=payload,
                  headers={"printed_value": "printed", "derived_value": "derived"})
 
 
