@@ -59,6 +59,8 @@ _ROMAN = {"relu", "sign", "Var", "Cov", "rms", "diag", "Unif", "OPT", "tr", "sof
 _RELATIONS = {"<=": r"\le", ">=": r"\ge", "==": "=", "!=": r"\ne", "->": r"\to", "||": r"\|", "...": r"\dots",
               "~": r"\sim", "*": r"\ast", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "\\": r"\backslash",
               "{": r"\{", "}": r"\}", '"': "''", "\u2212": "-"}
+_NO_BREAK_BEFORE = {"^", "_", "'", "=", "<=", ">=", "==", "!=", "<", ">", "~", "+", "-", ",", ")", "]", ":", ";", "/",
+                    "->"}
 _BREAK_AFTER = {",", "+", "-", "=", "<", ">", ")", "]", r"\le", r"\ge", r"\ne", r"\sim", r"\to"}
 _TOKEN = re.compile(r"\s+|<=|>=|==|!=|->|\|\||\.\.\.|[A-Za-z]+|\d+(?:\.\d+)?|.")
 _NEUTRAL = set(",.;:'()[]-/")
@@ -92,6 +94,13 @@ def _classes(tokens):
             cls.append("?")
         else:
             cls.append("p" if _is_prose(tokens, i) else "m")
+    for i, tok in enumerate(tokens):  # a number between words is a word ("Equation 4 event")
+        if tok[:1].isdigit():
+            prev = next((cls[j] for j in range(i - 1, -1, -1) if cls[j] in "pm"), "p")
+            nxt = next((cls[j] for j in range(i + 1, len(cls)) if cls[j] in "pm"), "p")
+            adjacent = (i > 0 and not tokens[i - 1].isspace()) or (i + 1 < len(tokens) and not tokens[i + 1].isspace())
+            if prev == nxt == "p" and not adjacent:
+                cls[i] = "p"
     decided = list(cls)
     quotes, opened = set(), None  # 'quoted words': an opening ' after a space, its closing ' before a space
     for i, tok in enumerate(tokens):
@@ -191,7 +200,7 @@ def _math(tokens, top=True):
             spaced = True
             i += 1
             continue
-        if top and spaced and out and out[-1] != r"\allowbreak" and tok not in ("^", "_", "'"):
+        if top and spaced and out and out[-1] != r"\allowbreak" and tok not in _NO_BREAK_BEFORE:
             out.append(r"\allowbreak")  # a space of the source is a place to break the line
         spaced = False
         if tok in ("^", "_"):
@@ -249,7 +258,7 @@ def mixed(text):
     r"""LaTeX for a statement that mixes words and ASCII formulas: prose escaped, formulas in ``$...$``.
 
     >>> mixed("E_Sigma f^L = 0 for all ||W||_{2,4} <= B_w")
-    '$E_{\\Sigma} f^{L} = \\allowbreak 0$ for all $\\| W \\|_{2,4} \\le \\allowbreak B_{w}$'
+    '$E_{\\Sigma}\\allowbreak f^{L}=\\allowbreak0$ for all $\\|W\\|_{2,4}\\le\\allowbreak B_{w}$'
     """
     tokens = _TOKEN.findall(str(text))
     if not tokens:

@@ -350,7 +350,7 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _terminal(table, wide, digits):
+def _terminal(table, wide, digits, wrap=True):
     columns = table.columns(wide)
     names = [table.headers.get(c, c) if not wide else c for c in columns]
     cells = [[_cell(row.get(c), digits) for c in columns] for row in table.rows]
@@ -371,8 +371,7 @@ def _terminal(table, wide, digits):
     lines = ["  ".join(c.ljust(w) for c, w in zip(names, widths)).rstrip(),
              "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
-    limit = None if wide else TERMINAL_WIDTH
-    lines += _notes_lines(table, limit)
+    lines += _notes_lines(table, TERMINAL_WIDTH if wrap else None)
     return "\n".join(lines) + "\n"
 
 
@@ -471,7 +470,7 @@ def _render(table, fmt, digits, wide):
         return _markdown(table, digits)
     if fmt == "latex":
         return _latex(table, digits)
-    return _terminal(table, wide or not table.short, digits)
+    return _terminal(table, wide or not table.short, digits, wrap=not wide)
 
 
 def _flatten(obj, prefix=""):
