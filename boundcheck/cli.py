@@ -16,12 +16,12 @@ import importlib
 import os
 import pkgutil
 import sys
-import tempfile
 
 import numpy as np
 
 from . import commands as _commands_pkg
 from .run.provenance import provenance
+from .report.files import write_text
 from .report.tables import FORMATS, format_output
 
 __all__ = ["main", "build_parser"]
@@ -85,18 +85,7 @@ def _write(text, out):
     if out is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"--out: the folder {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text(out, text, what="--out")
 
 
 def main(argv=None):

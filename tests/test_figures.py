@@ -72,3 +72,21 @@ def test_pdf_and_svg_are_reproducible(tmp_path):
         figures.write_figure(fig, tmp_path / name)
         out.append((tmp_path / name).read_bytes())
     assert out[0] == out[1]
+
+
+def test_legends_below_an_upper_row_leave_room_for_the_next_row():
+    plt = figures.pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(4, 5))
+    for ax in axes:
+        for k in range(4):
+            ax.plot([0, 1], [k, k + 1], label=f"a rather long legend label number {k}")
+        ax.set_title("title")
+        ax.set_xlabel("x")
+        figures.legend(ax, below=True)
+    figures._settle_legends(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    upper_legend = axes[0].get_legend().get_window_extent(renderer)
+    lower_title = axes[1].title.get_window_extent(renderer)
+    assert upper_legend.y0 > lower_title.y1  # the upper legend ends above the lower title
+    plt.close(fig)

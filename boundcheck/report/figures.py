@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .. import _validate as validate
+from .files import atomic_path
 
 __all__ = ["FIGURE_FORMATS", "pyplot", "figure_format", "legend", "legends_over_data", "plain_log_ticks",
            "write_figure"]
@@ -66,31 +66,46 @@ def _points_in(ax, box):
         offsets = collection.get_offsets()
         if len(offsets) and inside(collection.get_offset_transform().transform(offsets)):
             return True
-    return False
+    return any(box.overlaps(patch.get_window_extent()) for patch in ax.patches)  # bars are areas
 
 
-def _below(ax, fontsize, ncol):
-    below = -0.25 if ax.get_xlabel() else -0.16  # clear of the tick labels and the x label
-    leg = ax.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, below), ncol=ncol, frameon=False)
+def _below(ax, fontsize, ncol, handles=None):
+    """A legend just under the x tick labels and the x label of ``ax`` (an offset in points, so it stays
+    there whatever the layout does to the axes' size)."""
+    from matplotlib.transforms import offset_copy
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    axis_box = ax.xaxis.get_tightbbox(renderer)
+    axes_box = ax.get_window_extent(renderer)
+    drop = 4.0 + (max(axes_box.y0 - axis_box.y0, 0.0) * 72.0 / fig.dpi if axis_box is not None else 0.0)
+    anchor = offset_copy(ax.transAxes, fig=fig, x=0.0, y=-drop, units="points")
+    extra = {} if handles is None else {"handles": handles}
+    leg = ax.legend(fontsize=fontsize, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor,
+                    ncol=ncol, frameon=False, **extra)
     leg._boundcheck_below = True  # left out of tight_layout (the axes keep their size), in the written image
     return leg
 
 
-def legend(ax, *, fontsize=7, ncol=1):
+def legend(ax, *, fontsize=7, ncol=1, handles=None, below=False):
     """Draw ``ax``'s legend where it covers no data.
 
     A few short labels go inside the axes at matplotlib's "best" place; :func:`write_figure` moves
     the legend below the axes if, once the figure is laid out, a data point falls under it. Long
-    legends go below the axes at once, clear of the tick labels and the x label.
+    legends (or ``below=True``) go below the axes at once, under the tick labels and the x label.
     """
-    handles, labels = ax.get_legend_handles_labels()
+    if handles is None:
+        labels = ax.get_legend_handles_labels()[1]
+    else:
+        labels = [h.get_label() for h in handles]
     if not labels:
         return None
-    if len(labels) <= INSIDE_ENTRIES and max(len(label) for label in labels) <= INSIDE_LABEL:
-        inside = ax.legend(fontsize=fontsize, loc="best", framealpha=0.85)
-        inside._boundcheck_place = (fontsize, ncol)  # checked against the data in write_figure
+    extra = {} if handles is None else {"handles": handles}
+    if not below and len(labels) <= INSIDE_ENTRIES and max(len(label) for label in labels) <= INSIDE_LABEL:
+        inside = ax.legend(fontsize=fontsize, loc="best", framealpha=0.85, **extra)
+        inside._boundcheck_place = (fontsize, ncol, handles)  # checked against the data in write_figure
         return inside
-    return _below(ax, fontsize, ncol)
+    return _below(ax, fontsize, ncol, handles)
 
 
 def legends_over_data(fig):
@@ -104,11 +119,18 @@ def legends_over_data(fig):
     return out
 
 
+def _bottom_row(ax):
+    spec = ax.get_subplotspec() if hasattr(ax, "get_subplotspec") else None
+    return spec is None or spec.is_last_row()
+
+
 def _layout(fig):
-    """tight_layout without the legends below the axes (so the axes keep their size); the written image
-    (``bbox_inches="tight"``) then grows to hold them."""
+    """tight_layout without the legends below the bottom row's axes (so the axes keep their size; the
+    written image, ``bbox_inches="tight"``, grows to hold them); legends below an upper row's axes make
+    room for themselves."""
     below = [ax.get_legend() for ax in fig.axes
-             if ax.get_legend() is not None and getattr(ax.get_legend(), "_boundcheck_below", False)]
+             if ax.get_legend() is not None and getattr(ax.get_legend(), "_boundcheck_below", False)
+             and _bottom_row(ax)]
     for leg in below:
         leg.set_in_layout(False)
     fig.tight_layout()
@@ -124,9 +146,9 @@ def _settle_legends(fig):
     for ax in legends_over_data(fig):
         leg = ax.get_legend()
         if hasattr(leg, "_boundcheck_place"):
-            fontsize, ncol = leg._boundcheck_place
+            fontsize, ncol, handles = leg._boundcheck_place
             leg.remove()
-            _below(ax, fontsize, ncol)
+            _below(ax, fontsize, ncol, handles)
             moved = True
     if moved:
         _layout(fig)
@@ -150,27 +172,14 @@ def write_figure(fig, path):
     plt = pyplot()
     try:
         fmt = figure_format(path)
-        directory = os.path.dirname(os.path.abspath(os.fspath(path)))
-        if not os.path.isdir(directory):
-            raise FileNotFoundError(f"out: the folder {directory!r} does not exist")
         metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
                     "svg": {"Date": None}}[fmt]
         _settle_legends(fig)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix="." + fmt)
-        os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure gets the usual permissions
         import matplotlib
 
-        try:
+        with atomic_path(path, suffix="." + fmt) as tmp:
             with matplotlib.rc_context({"svg.hashsalt": "boundcheck"}):  # SVG ids from a fixed salt: reruns identical
                 fig.savefig(tmp, format=fmt, metadata=metadata, dpi=DPI, bbox_inches="tight", pad_inches=0.1)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
     finally:
         plt.close(fig)
     return path

@@ -277,7 +277,7 @@ def _plot_rates(records, out, plt):
             ax.loglog(grid, gy * (grid / gx) ** claimed, "--", color=color, alpha=0.7)
     ax.set_xlabel("x of the fit (the claim's rate variable)")
     ax.set_ylabel("y of the fit")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, frameon=False)
+    legend(ax, fontsize=6, below=True)
     ax.grid(alpha=0.3, which="both")
     write_figure(fig, out)
     return rows
@@ -309,7 +309,7 @@ def plot_fit_records(records, path):
         ax.set_xlabel("width m", fontsize=8)
         ax.tick_params(labelsize=7)
         plain_log_ticks(ax, xs)
-        ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+        legend(ax, fontsize=6.5, below=True)
         ax.text(0.98, 0.96, rec.verdict, transform=ax.transAxes, fontsize=7, ha="right", va="top",
                 bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
     for ax in axes.ravel()[len(records):]:

@@ -386,17 +386,34 @@ def _notes_lines(table, limit):
     return out
 
 
+_MARKDOWN_ACTIVE = set("_*^~<>[]\\`")
+
+
+def _markdown_cell(value, digits):
+    """A Markdown table cell: text with characters Markdown would act on (``_ * ^ < >`` ...) as code."""
+    text = _cell(value, digits).replace("\n", " ")
+    if not _is_number(value) and any(ch in _MARKDOWN_ACTIVE for ch in text):
+        text = "`" + text.replace("`", "'") + "`"
+    return text.replace("|", "\\|")
+
+
+def _markdown_text(text):
+    """Prose for Markdown: words with active characters (W_*, m^-1/2, <=) as code spans."""
+    words = str(text).split(" ")
+    return " ".join("`" + w.replace("`", "'") + "`" if any(ch in "_*^~<>\\`|" for ch in w) else w for w in words)
+
+
 def _markdown(table, digits):
     columns = table.columns(wide=True)
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for row in table.rows:
-        lines.append("| " + " | ".join(_cell(row.get(c), digits).replace("|", "\\|").replace("\n", " ")
-                                       for c in columns) + " |")
+        lines.append("| " + " | ".join(_markdown_cell(row.get(c), digits) for c in columns) + " |")
     if table.summary:
         lines += ["", f"**Summary:** {table.summary}"]
     if table.footnotes:
         lines.append("")
-        lines += [f"- **{marker}** " + text.replace("|", "\\|") for marker, text in table.footnotes]
+        lines += [f"- **{marker.replace('*', chr(92) + '*')}** " + _markdown_text(text)
+                  for marker, text in table.footnotes]
     return "\n".join(lines) + "\n"
 
 
