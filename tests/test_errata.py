@@ -224,3 +224,9 @@ def test_errata_command_filters_and_recomputes(capsys):
     assert payload[0]["quotes"][0] == {"line": 1333, "text": "Elo”(wq x)a] = (8 x)P~? (23)"}
     assert main(["errata", "--id", "E99"]) == 2
     assert "erratum must be one of E1" in capsys.readouterr().err
+
+
+def test_readme_lists_every_entry():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for entry in ENTRIES:
+        assert f"| {entry.id} | {', '.join(entry.claims)} | {entry.status} |" in readme, entry.id
