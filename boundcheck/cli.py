@@ -17,12 +17,12 @@ import importlib
 import os
 import pkgutil
 import sys
-import tempfile
 
 import numpy as np
 
 from . import commands as _commands_pkg
 from .run.provenance import provenance
+from .report.files import write_text
 from .report.tables import FORMATS, format_output
 
 __all__ = ["main", "build_parser"]
@@ -62,6 +62,8 @@ def build_parser():
     common.add_argument("--seed", type=_seed, default=0, help="seed of the one Generator every draw comes from")
     common.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     common.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")
+    common.add_argument("--wide", action="store_true", help="table format: keep every column (default: what fits "
+                        "120 columns, with footnotes)")
     parser = _Parser(prog="boundcheck", description="Check the theory of wide two-layer networks beyond the NTK "
                      "(Bai & Lee, ICLR 2020). With no arguments: run every registered check at fast sizes.")
     from . import __version__
@@ -84,18 +86,7 @@ def _write(text, out):
     if out is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"--out: the folder {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text(out, text, what="--out")
 
 
 def main(argv=None):
@@ -112,8 +103,8 @@ def main(argv=None):
                 raise FileNotFoundError(f"--out: the folder {folder!r} does not exist")
         rng = np.random.default_rng(args.seed)
         output = args._run(args, rng)
-        params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
-        text = format_output(output, args.format, provenance=provenance(args.seed, params))
+        params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format", "wide")}
+        text = format_output(output, args.format, provenance=provenance(args.seed, params), wide=args.wide)
         # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
         _write(text, None if args._writes_out else args.out)
         # a run of claims gates a pipeline: 1 when a record is VIOLATED within its hypotheses

@@ -54,6 +54,7 @@ __all__ = [
     "SYMBOLS", "TARGETS", "FORMS", "Prediction", "predictions", "prediction_rows", "grid_rows", "exponent",
     "ratio_expression", "crossover_dim", "beta_power_normalized", "width_theorem2", "width_theorem7",
     "width_theorem4", "width_rows", "HIDDEN_NOTE", "width_condition6_parts", "theorem7_covers", "predicted_size",
+    "crossover_rows", "comparison_rows", "learner_constant", "NTK_SIDE", "COMPARED",
 ]
 
 d, p, eps, delta, C, n, m = sp.symbols("d p epsilon delta C n m", positive=True)
@@ -236,16 +237,31 @@ def predicted_size(pred, *, dim, accuracy, constant=1.0, failure_prob=0.1, coef=
     return n_value, width_at(n_value)
 
 
+#: Learners on the NTK side, whose hidden constant is ``ntk_constant`` (the others take ``constant``).
+NTK_SIDE = ("ntk", "ntk_lower")
+
+
+def learner_constant(learner, constant=1.0, ntk_constant=None):
+    """The hidden constant of ``learner``: ``ntk_constant`` on the NTK side (default ``constant``), else ``constant``."""
+    if learner in NTK_SIDE and ntk_constant is not None:
+        return ntk_constant
+    return constant
+
+
 def prediction_rows(target, dims, degrees, accuracies, *, constant=1.0, form="explicit", failure_prob=0.1,
-                    coef=1.0, condition=1.0, width=None):
+                    coef=1.0, condition=1.0, width=None, ntk_constant=None):
     """One row dict per (learner, dim, degree, accuracy): the predicted n and its sympy expression.
 
-    Keys: learner, target, bound, dim, degree, accuracy, n_predicted, width (the width the prediction
-    assumed, where it needs one), expression, form, constant, source, note.
+    ``constant`` is the hidden constant C of every bound, ``ntk_constant`` (default ``constant``)
+    replaces it on the NTK side (:data:`NTK_SIDE`). Keys: learner, target, bound, dim, degree,
+    accuracy, n_predicted, width (the width the prediction assumed, where it needs one), expression,
+    form, constant, source, note.
     """
     validate.choice("target", target, TARGETS)
     validate.choice("form", form, FORMS)
     constant = validate.positive("constant", constant)
+    if ntk_constant is not None:
+        ntk_constant = validate.positive("ntk_constant", ntk_constant)
     failure_prob = validate.probability("failure_prob", failure_prob)
     condition = validate.positive("condition", condition)
     dims = [validate.integer("dim", v, minimum=2) for v in dims]
@@ -259,21 +275,46 @@ def prediction_rows(target, dims, degrees, accuracies, *, constant=1.0, form="ex
         for dim in dims:
             for accuracy in accuracies:
                 for pred in preds:
-                    value, used_width = predicted_size(pred, dim=dim, accuracy=accuracy, constant=constant,
+                    hidden = learner_constant(pred.learner, constant, ntk_constant)
+                    value, used_width = predicted_size(pred, dim=dim, accuracy=accuracy, constant=hidden,
                                                        failure_prob=failure_prob, coef=coef, condition=condition,
                                                        width=width, degree=degree)
                     note = pred.note
                     if pred.learner == "quadratic" and target == "single" and value < dim:
                         value, note = float(dim), note + "; n >= d (Theorem 6(b)) binds"
-                    shown = pred.expression.subs({C: constant}) if constant != 1 else pred.expression
+                    shown = pred.expression.subs({C: hidden}) if hidden != 1 else pred.expression
                     rows.append({
                         "learner": pred.learner, "target": target, "bound": pred.bound, "dim": dim,
                         "degree": degree, "accuracy": accuracy, "n_predicted": value,
                         "width": used_width, "expression": str(shown.subs(p, degree)),
-                        "form": form, "constant": HIDDEN_NOTE.format(constant), "source": pred.source,
+                        "form": form, "constant": HIDDEN_NOTE.format(hidden), "source": pred.source,
                         "note": note,
                     })
     return rows
+
+
+#: For each target: (the learner the paper says wins, the NTK bound it is compared with).
+COMPARED = {"single": ("quadratic", "ntk"), "xor": ("quadratic", "ntk_lower"), "sparse": ("ntk+quadntk", "ntk_lower")}
+
+
+def comparison_rows(rows):
+    """Per (dim, degree, accuracy) of :func:`prediction_rows` output: which of the two compared
+    learners (:data:`COMPARED`) needs fewer samples, and by what factor (larger n / smaller n)."""
+    cells = {}
+    for row in rows:
+        cells.setdefault((row["target"], row["dim"], row["degree"], row["accuracy"]), {})[row["learner"]] = row
+    out = []
+    for (target, dim, degree, accuracy), by_learner in cells.items():
+        winner, reference = COMPARED[target]
+        if winner not in by_learner or reference not in by_learner:
+            continue
+        a, b = by_learner[winner], by_learner[reference]
+        fewer, other = (a, b) if a["n_predicted"] <= b["n_predicted"] else (b, a)
+        out.append({"target": target, "dim": dim, "degree": degree, "accuracy": accuracy,
+                    "compared": f"{winner} ({a['bound']}) vs {reference} ({b['bound']})",
+                    "fewer_samples": fewer["learner"], "factor": other["n_predicted"] / fewer["n_predicted"],
+                    f"n_{winner}": a["n_predicted"], f"n_{reference}": b["n_predicted"]})
+    return out
 
 
 def grid_rows(target="single", *, dims=(10, 20, 40, 80, 160), degrees=(2, 4), accuracies=(0.1,), **kwargs):
@@ -316,12 +357,15 @@ def ratio_expression(target="single", *, form="explicit", degree=p):
 
 
 def crossover_dim(target="single", degree=4, *, form="explicit", accuracy=0.1, failure_prob=0.1, constant=1.0,
-                  width=None, coef=1.0, condition=1.0):
+                  width=None, coef=1.0, condition=1.0, ntk_constant=None):
     r"""The dimension d* above which the quadratic prediction is below the NTK's (numeric root).
 
     For ``single`` it compares the two upper bounds :math:`n_Q` and :math:`n_L`; for ``xor``,
     :math:`n_Q` against the NTK lower bound. Logs are evaluated at the solved n (and the width
-    Theorem 7 asks for, unless ``width`` is given). Returns d* as a float (inf if none below 1e12).
+    Theorem 7 asks for, unless ``width`` is given). ``constant`` is the quadratic side's hidden
+    constant, ``ntk_constant`` the NTK side's (default: the same): the paper leaves both open, so
+    d* is a function of them (:func:`crossover_rows`; stated form: :math:`d^\star = p\,C_Q/C_L`).
+    Returns d* as a float (inf if none below 1e12).
     """
     preds = {pr.learner: pr for pr in predictions(target, degree, form=form)}
     if target == "sparse":
@@ -329,11 +373,14 @@ def crossover_dim(target="single", degree=4, *, form="explicit", accuracy=0.1, f
     other = preds["ntk"] if target == "single" else preds["ntk_lower"]
     quad = preds["quadratic"]
 
+    other_constant = constant if ntk_constant is None else ntk_constant
+
     def log_gap(log_dim):
         dim = math.exp(log_dim)
-        kw = dict(dim=dim, accuracy=accuracy, constant=constant, failure_prob=failure_prob, coef=coef,
-                  condition=condition, width=width, degree=degree)
-        return math.log(predicted_size(quad, **kw)[0]) - math.log(predicted_size(other, **kw)[0])
+        kw = dict(dim=dim, accuracy=accuracy, failure_prob=failure_prob, coef=coef, condition=condition, width=width,
+                  degree=degree)
+        return (math.log(predicted_size(quad, constant=constant, **kw)[0])
+                - math.log(predicted_size(other, constant=other_constant, **kw)[0]))
 
     low, high = math.log(2.0), math.log(1e12)
     if log_gap(low) <= 0:
@@ -346,6 +393,29 @@ def crossover_dim(target="single", degree=4, *, form="explicit", accuracy=0.1, f
         if high - low < 1e-12:
             break
     return math.exp(high)
+
+
+def crossover_rows(target="single", degree=4, *, ntk_constants=(0.1, 1.0, 18.0, 100.0), constant=1.0,
+                   failure_probs=(0.1,), accuracy=0.1, coef=1.0, condition=1.0, width=None):
+    r"""d* as a function of the constants the paper leaves open: one row per (:math:`C_L/C_Q`, :math:`\delta`).
+
+    Each row holds the explicit-form d* (:func:`crossover_dim`) and the stated-form one in closed
+    form (:math:`p\,C_Q/C_L` for ``single``; the 2-XOR's stated :math:`n_Q/n_L^{lower} = (C_Q/C_L)/d`
+    gives :math:`C_Q/C_L`), which may be below 2. The ratio of the two constants is what moves d*.
+    """
+    validate.choice("target", target, ("single", "xor"))
+    rows = []
+    for ntk_constant in ntk_constants:  # a small grid of constants, each one root-finding
+        ntk_constant = validate.positive("ntk_constant", ntk_constant)
+        for failure_prob in failure_probs:
+            kw = dict(accuracy=accuracy, failure_prob=failure_prob, constant=constant, ntk_constant=ntk_constant,
+                      coef=coef, condition=condition, width=width)
+            rows.append({"target": target, "degree": degree if target == "single" else 2, "accuracy": accuracy,
+                         "failure_prob": failure_prob, "quadratic_constant": constant, "ntk_constant": ntk_constant,
+                         "ratio_C_L_over_C_Q": ntk_constant / constant,
+                         "d_star_explicit": crossover_dim(target, degree, form="explicit", **kw),
+                         "d_star_stated": (degree if target == "single" else 1) * constant / ntk_constant})
+    return rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,16 +471,23 @@ def _theorem7_amplitude(degree, target):
 
 def width_theorem7(n_samples, dim, degree, *, accuracy, failure_prob=0.1, coef=1.0, constant=1.0,
                    target="single"):
-    r"""Theorem 7's width, from its proof (C.4).
+    r"""Theorem 7's width, from its proof (C.4), with every factor the proof makes explicit.
 
-    :math:`m \ge 8\pi n R^2((p-2)\vee1)^3\alpha^2(B_x\|\beta\|)^{2p}/(\epsilon^2\delta)`:
+    :math:`m \ge 32\pi\, n R^2((p-2)\vee1)^3\alpha^2(B_x\|\beta\|)^{2p}/(\epsilon^2\delta)`:
 
-    Chebyshev plus a union bound over the n samples give
-    :math:`m \ge n R^2 R_a^2 B_x^4\|\beta\|^4/(t^2\delta)` with :math:`t = \epsilon/(2B_x^2\|\beta\|^2)`,
-    :math:`R_a^2 = E a^2 \le 2\pi((p-2)\vee1)^3\alpha^2 B_x^{2(p-2)}\|\beta\|^{2(p-2)}` (Lemma 9) and
-    :math:`R^2 = 8(d\log5 + \log(2m/\delta))` (equation (4)'s proof at failure :math:`\delta/2`),
-    so m is a fixed point. The printed statement has :math:`p^4` where Lemma 9 gives
-    :math:`((p-2)\vee1)^3`: both are returned.
+    :math:`f_m(x) = \frac2m\sum_{r\le m/2}\sigma''(w_{0,r}^\top x)a(w_{0,r})` is a mean of m/2 i.i.d.
+    terms of variance at most :math:`R^2R_a^2` (truncation at :math:`\|w_{0,r}\| \le R/B_x`), so
+    Chebyshev and a union bound over the n samples, spending :math:`\delta/2`, need
+    :math:`m \ge 4nR^2R_a^2/(t^2\delta)` with :math:`t = \epsilon/(2B_x^2\|\beta\|^2)`, i.e.
+    :math:`16\,nR^2R_a^2B_x^4\|\beta\|^4/(\epsilon^2\delta)`; Lemma 9 at degree p - 2 gives
+    :math:`R_a^2 = E a^2 \le 2\pi((p-2)\vee1)^3\alpha^2 B_x^{2(p-2)}\|\beta\|^{2(p-2)}`, and
+    :math:`R^2 = 8(d\log5 + \log(2m/\delta))` is equation (4)'s proof at failure :math:`\delta/2`, so
+    m is a fixed point.
+
+    The printed statement, :math:`\tilde O(n\,d\,p^{?}\alpha^2(B_x\|\beta\|)^{2p}\epsilon^{-2})` (the
+    power of p is garbled in the source), has no :math:`1/\delta`, which is not logarithmic: see
+    errata E8 and E9 (``boundcheck errata``). Both forms are returned, the printed one with p^3 and
+    the hidden constant ``constant``, and ``derived_over_printed`` is their ratio at these values.
     """
     n_samples = validate.positive("n_samples", n_samples)
     dim = validate.positive("dim", dim)
@@ -419,42 +496,53 @@ def width_theorem7(n_samples, dim, degree, *, accuracy, failure_prob=0.1, coef=1
     failure_prob = validate.probability("failure_prob", failure_prob)
     constant = validate.positive("constant", constant)
     radius_sq = 8 * (d * sp.log(5) + sp.log(2 * m / delta))
-    expr = C * 8 * sp.pi * n * radius_sq * _theorem7_amplitude(degree, target) / (eps**2 * delta)
+    expr = C * 32 * sp.pi * n * radius_sq * _theorem7_amplitude(degree, target) / (eps**2 * delta)
     values = {C: constant, n: n_samples, d: dim, eps: accuracy, delta: failure_prob, alpha: coef}
     width = _fixed_point(lambda w: _evaluate(expr, {**values, m: w}), 1.0)
-    # printed: m >= O~(n d p^4 alpha^2 (B_x |beta|)^(2p) / eps^2); XOR: two terms, p = 2, alpha = 1/4, (2d)^2
-    amplitude_printed = (2 * 2**4 * sp.Rational(1, 16) * (2 * d) ** 2 if target == "xor"
-                         else degree**4 * alpha**2 * beta_power_normalized(degree))
+    # printed: m >= O~(n d p^3 alpha^2 (B_x |beta|)^(2p) / eps^2) (p^3 read as Section 5.2's n_Q reads it);
+    # XOR: two terms, p = 2, alpha = 1/4, (B_x |beta|)^4 = (2d)^2
+    amplitude_printed = (2 * 2**3 * sp.Rational(1, 16) * (2 * d) ** 2 if target == "xor"
+                         else degree**3 * alpha**2 * beta_power_normalized(degree))
     printed = C * n * d * amplitude_printed / eps**2
+    printed_value = _evaluate(printed, values)
     return {"result": "Theorem 7", "width": width, "expression": expr,
-            "width_printed_form": _evaluate(printed, values), "printed_expression": printed,
-            "note": ("derived from the proof with explicit constants; the printed statement has p^4 "
-                     "where Lemma 9 gives ((p-2) v 1)^3 (printed is looser by about a factor p)")}
+            "width_printed_form": printed_value, "printed_expression": printed,
+            "derived_over_printed": width / printed_value,
+            "note": ("derived from the proof (C.4) with its explicit factors 32 pi, R^2 and 1/delta; the printed "
+                     "O~ form has d for R^2, p^3 (garbled) for ((p-2) v 1)^3 and no 1/delta (errata E8, E9)")}
 
 
 def width_theorem4(dim, radius_star, accuracy, *, input_radius=1.0, gamma_value=1.0, opt_value=0.0,
-                   constant=1.0):
+                   constant=1.0, corollary3_constant=None):
     r"""Theorem 4's width: condition (6) at the localisation radius :math:`B_{w,0}` of its proof (B.6).
 
-    With :math:`\lambda = (2\gamma\mathrm{OPT} + \epsilon)/(C B_{w,\star}^4)` (so that
-    :math:`C\lambda B_{w,\star}^4 = 2\gamma\mathrm{OPT}+\epsilon`), a stationary point has
-    :math:`8\lambda\|W\|_{2,4}^4 \le 2` + coupling terms, so for large m
-    :math:`B_{w,0}^4 = 1/(4\lambda) = C B_{w,\star}^4/(4(2\gamma\mathrm{OPT}+\epsilon))`; the width is
-    (6) at :math:`B_w = B_{w,0}`. The m-dependent parts of the localisation radius are dropped
-    (they vanish as m grows), so this is the leading requirement.
+    The regularizer is :math:`\lambda\|W\|_{2,4}^8` (B.5 and B.6: :math:`\langle\nabla\lambda\|W\|_{2,4}^8,
+    W\rangle = 8\lambda\|W\|_{2,4}^8`, :math:`\lambda = \lambda_0B_{w,\star}^{-8}`, erratum E5). With
+    :math:`C_3\lambda B_{w,\star}^8 = 2\gamma\mathrm{OPT} + \epsilon` (:math:`C_3` is Corollary 3's
+    constant, ``corollary3_constant``, default B.5's :math:`378\cdot14^3/5^3`), a stationary point has
+    :math:`8\lambda\|W\|_{2,4}^8 \le 2` + coupling terms (B.6, using :math:`\ell \ge 0` and
+    :math:`\ell(y, 0) \le 1`), so for large m
+    :math:`B_{w,0}^8 = 1/(4\lambda) = C_3B_{w,\star}^8/(4(2\gamma\mathrm{OPT}+\epsilon))`. The width is
+    (6) at :math:`B_w = B_{w,0}` times the hidden constant ``constant``. The m-dependent parts of the
+    localisation radius are dropped (they vanish as m grows), so this is the leading requirement.
     """
+    from .symbolic.constants import corollary3_proof_constant
+
     dim = validate.integer("dim", dim, minimum=1)
     radius_star = validate.positive("radius_star", radius_star)
     accuracy = validate.probability("accuracy", accuracy, open_interval=False)
     gamma_value = validate.positive("gamma", gamma_value)
     opt_value = validate.nonnegative("opt", opt_value)
-    b0 = (C * B_ws**4 / (4 * (2 * gamma * opt + eps))) ** sp.Rational(1, 4)
+    c3 = (corollary3_proof_constant() if corollary3_constant is None
+          else sp.nsimplify(validate.positive("corollary3_constant", corollary3_constant)))
+    b0 = B_ws * (c3 / (4 * (2 * gamma * opt + eps))) ** sp.Rational(1, 8)
     expr = C * width_condition6_parts()["(6)"].subs(B_w, b0)
     values = {C: constant, B_ws: radius_star, eps: accuracy, gamma: gamma_value, opt: opt_value, d: dim,
               B_x: validate.positive("input_radius", input_radius)}
     return {"result": "Theorem 4", "width": _evaluate(expr, values), "expression": sp.simplify(expr),
-            "localization_radius": _evaluate(b0, values),
-            "note": "condition (6) at B_w = B_w0 (leading term); " + HIDDEN_NOTE.format(constant)}
+            "localization_radius": _evaluate(b0, values), "corollary3_constant": float(c3),
+            "note": ("condition (6) at B_w = B_w0 = B_w* (C_3 / (4 (2 gamma OPT + eps)))^(1/8) (leading term, "
+                     f"C_3 = {float(c3):.6g}); " + HIDDEN_NOTE.format(constant))}
 
 
 def width_rows(dims, degrees, accuracies, *, n_samples=None, failure_prob=0.1, constant=1.0, target="single"):

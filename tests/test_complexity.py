@@ -82,10 +82,21 @@ def test_theorem7_width_fixed_point_and_printed_form():
     m_value = out["width"]
     radius_sq = 8 * (20 * math.log(5) + math.log(2 * m_value / 0.1))
     amplitude = 2**3 * float(cx.beta_power_normalized(4, 20))
-    assert m_value == pytest.approx(8 * math.pi * 1000 * radius_sq * amplitude / (0.01 * 0.1), rel=1e-9)
-    # printed p^4 against derived ((p-2) v 1)^3: one extra power of p
+    # C.4 by hand at this width: n Chebyshev bounds, each Var / t^2 with Var <= (2/m) R^2 E a^2 (a mean of m/2
+    # terms), E a^2 B_x^4 |beta|^4 <= 2 pi ((p-2) v 1)^3 (B_x |beta|)^2p and t = eps / (2 B_x^2 |beta|^2), spend
+    # exactly the failure probability delta/2
+    failure = 1000 * (2 / m_value) * radius_sq * 2 * math.pi * amplitude / (0.1 / 2) ** 2
+    assert failure == pytest.approx(0.1 / 2, rel=1e-9)
+    # printed p^3 (as read) against derived ((p-2) v 1)^3: the same growth in d (R^2 ~ d)
     ratio = out["printed_expression"] / out["expression"]
     assert cx.exponent(ratio.subs(cx.m, cx.d), cx.d) == 0
+    assert out["derived_over_printed"] == pytest.approx(m_value / out["width_printed_form"])
+
+
+def test_theorem7_width_grows_like_one_over_delta():
+    wide = cx.width_theorem7(1000, 20, 4, accuracy=0.1, failure_prob=0.001)["width"]
+    narrow = cx.width_theorem7(1000, 20, 4, accuracy=0.1, failure_prob=0.1)["width"]
+    assert 100 < wide / narrow < 100 * 1.2  # 1/delta, and a little more from log(2m/delta) in R^2
 
 
 def test_condition6_collects_its_parts():
@@ -103,7 +114,13 @@ def test_theorem4_width_exceeds_theorem2_at_the_target_radius():
     w2 = cx.width_theorem2(10, 2.0, 0.1)
     w4 = cx.width_theorem4(10, 2.0, 0.1)
     assert w4["width"] > w2["width"]  # the localisation radius is larger than B_w*
-    assert w4["localization_radius"] == pytest.approx((2.0**4 / (4 * 0.1)) ** 0.25)
+    # B.6 with the regularizer lambda ||W||^8: a stationary point has 8 lambda ||W||^8 <= 2, with
+    # C_3 lambda B_w*^8 = 2 gamma OPT + eps (OPT = 0 here)
+    lam = 0.1 / (w4["corollary3_constant"] * 2.0**8)
+    assert 8 * lam * w4["localization_radius"] ** 8 == pytest.approx(2.0, rel=1e-12)
+    assert w4["corollary3_constant"] == pytest.approx(378 * 14**3 / 5**3)
+    smaller = cx.width_theorem4(10, 2.0, 0.1, corollary3_constant=1.0)
+    assert smaller["localization_radius"] == pytest.approx(2.0 * (1 / 0.4) ** 0.125)
 
 
 def test_crossover_root_equalizes_the_bounds():
@@ -114,6 +131,26 @@ def test_crossover_root_equalizes_the_bounds():
     kw = dict(dim=explicit, accuracy=0.1, degree=3)
     assert cx.predicted_size(preds["quadratic"], **kw)[0] == pytest.approx(cx.predicted_size(preds["ntk"], **kw)[0],
                                                                             rel=1e-6)
+
+
+def test_crossover_is_a_function_of_the_constants():
+    rows = cx.crossover_rows("single", 4, ntk_constants=(1.0, 18.0), accuracy=0.1)
+    assert [r["d_star_stated"] for r in rows] == pytest.approx([4.0, 4.0 / 18])
+    assert rows[1]["d_star_explicit"] < rows[0]["d_star_explicit"]  # a larger NTK constant favours the quadratic
+    # the explicit root equalizes C_Q n_Q and C_L n_L
+    preds = {pr.learner: pr for pr in cx.predictions("single", 4)}
+    kw = dict(dim=rows[1]["d_star_explicit"], accuracy=0.1, degree=4)
+    assert cx.predicted_size(preds["quadratic"], **kw)[0] == pytest.approx(
+        cx.predicted_size(preds["ntk"], constant=18.0, **kw)[0], rel=1e-6)
+
+
+def test_comparison_rows_name_the_learner_with_fewer_samples():
+    rows = cx.prediction_rows("single", [10, 10**9], [4], [0.1], form="stated", ntk_constant=2.0)
+    table = {r["dim"]: r for r in cx.comparison_rows(rows)}
+    assert table[10]["fewer_samples"] == "quadratic"  # stated: n_Q / n_L = (C_Q / C_L) p / d = 0.2
+    assert table[10]["factor"] == pytest.approx(5.0)
+    explicit = cx.comparison_rows(cx.prediction_rows("single", [10], [4], [0.1]))
+    assert explicit[0]["fewer_samples"] == "ntk" and explicit[0]["factor"] > 1
 
 
 def test_rows_format_in_every_format():

@@ -1,16 +1,17 @@
-"""The notebooks in notebooks/ execute from top to bottom and define nothing reusable.
+"""The notebooks in notebooks/ are stored with their outputs, execute from top to bottom, and define nothing
+reusable.
 
-Each notebook runs in a fresh "python3" kernel (nbclient), from the notebooks folder, with a
-120 s limit per cell; any cell error fails its test. The kernel imports the working tree's
-boundcheck (the repository root is put first on PYTHONPATH), draws figures with the Agg backend
-and uses one BLAS thread (the machine is shared). The notebooks are stored without outputs and
-their code cells contain no ``def``, ``class`` or ``lambda``: reusable code belongs in the package.
+They execute as ``notebooks/refresh.py`` runs them (a fresh "python3" kernel, this repository's
+boundcheck first on PYTHONPATH, Agg figures, one BLAS thread, 120 s per cell); any cell error fails
+the test. They are stored with their outputs so they read on GitHub (``python notebooks/refresh.py``
+refreshes them), and their code cells contain no ``def``, ``class`` or ``lambda``: reusable code
+belongs in the package.
 """
 
 from __future__ import annotations
 
 import ast
-import os
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -19,23 +20,10 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-CELL_TIMEOUT = 120
-KERNEL = "python3"
-
-
-def _kernel_env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env["MPLBACKEND"] = "Agg"
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = "1"
-    return env
-
-
-def _read(path):
-    return nbformat.read(str(path), as_version=4)
+_spec = importlib.util.spec_from_file_location("notebook_refresh", ROOT / "notebooks" / "refresh.py")
+refresh = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(refresh)
+NOTEBOOKS = refresh.notebooks()
 
 
 def _code_cells(notebook):
@@ -50,13 +38,19 @@ def test_notebooks_present():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_defines_nothing_reusable(path):
-    notebook = _read(path)
+def test_notebook_is_stored_with_outputs_and_defines_nothing(path):
+    notebook = nbformat.read(str(path), as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells and notebook.cells[0].cell_type == "markdown", "the first cell names the paper's results"
-    for index, cell in enumerate(_code_cells(notebook)):
-        assert not cell.get("outputs") and cell.get("execution_count") is None, (
-            f"{path.name}: code cell {index} is stored with outputs; save the notebook without outputs")
+    cells = _code_cells(notebook)
+    counts = [cell.get("execution_count") for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name} is not stored executed top to bottom (execution counts {counts}); "
+        "run python notebooks/refresh.py")
+    assert any(cell.get("outputs") for cell in cells), f"{path.name} is stored without outputs"
+    errors = [out for cell in cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    assert not errors, f"{path.name} is stored with an error output: {errors[0].get('ename')}"
+    for index, cell in enumerate(cells):
         tree = ast.parse(cell.source, filename=f"{path.name}[{index}]")
         for node in ast.walk(tree):
             assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
@@ -66,11 +60,8 @@ def test_notebook_defines_nothing_reusable(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path):
-    notebook = _read(path)
-    client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name=KERNEL,
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     try:
-        client.execute(env=_kernel_env())
+        notebook = refresh.execute(path)
     except nbclient.exceptions.CellExecutionError as error:
         pytest.fail(f"{path.name} failed:\n{str(error)[-4000:]}", pytrace=False)
     errors = [out for cell in _code_cells(notebook) for out in cell.get("outputs", [])

@@ -9,8 +9,11 @@ exponents from the records in the store; without ``--store`` the same cells run 
 
 from __future__ import annotations
 
+import sys
+
 from .. import _validate as validate
 from ..experiments import curves as cv
+from ._progress import working
 from .samples import _list
 
 NAME = "curves"
@@ -62,9 +65,10 @@ def run(args, rng):
     if args.experiment == "taylor":
         rates = _list(float, "--learning-rates")(args.learning_rates)
         dim = _list(int, "--dim")(args.dim)[0] if args.dim else 16
-        result = cv.taylor_trajectories(dim=dim, width=args.width or 128,
-                                        steps=validate.integer("--steps", args.steps, minimum=1),
-                                        learning_rates=rates, activation=args.activation, rng=rng)
+        with working("curves: Taylor trajectories"):
+            result = cv.taylor_trajectories(dim=dim, width=args.width or 128,
+                                            steps=validate.integer("--steps", args.steps, minimum=1),
+                                            learning_rates=rates, activation=args.activation, rng=rng)
         if args.plot:
             from ..report.plots_complexity import plot_trajectories
 
@@ -82,16 +86,19 @@ def run(args, rng):
     if args.experiment == "slides":
         dims = _list(int, "--dim")(args.dim or "8,12,16")
         models = [validate.choice("--models", v, cv.ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
-        rows = cv.slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
-                                    n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg,
-                                    top_degree=args.top_degree)
+        with working("curves: slides experiment"):
+            rows = cv.slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
+                                        n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg,
+                                        top_degree=args.top_degree)
         summary = {}
         for row in rows:
             summary.setdefault((row["dim"], row["n"], row["model"]), []).append(row["test_loss"])
         out = [dict(dim=k[0], n=k[1], model=k[2], mean_test_loss=sum(v) / len(v), min_test_loss=min(v),
                     max_test_loss=max(v), repeats=len(v)) for k, v in sorted(summary.items())]
         if args.plot:
-            _plot_slides(out, args.plot)
+            from ..report.plots_complexity import plot_slides
+
+            plot_slides(out, args.plot)
         return out
     learners = [validate.choice("learner", v, cv.ALL_LEARNERS) for v in _list(str, "--learners")(args.learners)]
     dims = _list(int, "--dim")(args.dim or "4,6,8")
@@ -102,7 +109,8 @@ def run(args, rng):
                                    repeats=args.repeats, width=args.width or 64, steps=args.steps, n_test=args.n_test,
                                    reg=args.reg, top_degree=args.top_degree, name=args.sweep_name, rng=rng)
     if args.store is None:
-        curve_rows = cv.run_curve_cells(config, n_jobs=args.jobs)
+        with working("curves: learning-curve cells"):
+            curve_rows = cv.run_curve_cells(config, n_jobs=args.jobs)
     else:
         curve_rows = _run_in_store(config, args.store, workers=args.workers, resume=args.resume)
     thresholds = cv.thresholds_from_curves(curve_rows, args.accuracy)
@@ -122,25 +130,6 @@ def _run_in_store(config_data, store_path, *, workers, resume):
 
     workers = validate.integer("--workers", workers, minimum=1, maximum=256)
     config = parse_config(config_data)
-    run_sweep(config, store_path, workers=workers, resume=resume)
+    run_sweep(config, store_path, workers=workers, resume=resume, progress=sys.stderr.isatty())
     with open_store(store_path, must_exist=True) as store:
         return cv.curve_rows_from_records(store.records(sweep=config.name))
-
-
-def _plot_slides(rows, path):
-    from ..report.plots import figure_format, save_figure
-    from ..report.plots_complexity import _pyplot
-
-    figure_format(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.4, 4.0))
-    for model in sorted({r["model"] for r in rows}):
-        sel = [r for r in rows if r["model"] == model]
-        ax.plot([r["dim"] for r in sel], [r["mean_test_loss"] for r in sel], "o-", label=model)
-    ax.set_xlabel("dimension d (n = d^1.5)")
-    ax.set_ylabel("normalised test MSE")
-    ax.set_yscale("log")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)

@@ -11,6 +11,7 @@ from ..convex.bracket import SOLVER_NAMES, opt_bracket, planted_instance
 from ..data import load_instance, make_target, sample_sphere
 from ..losses import LOSSES
 from ..network import symmetric_init
+from ._progress import working
 
 NAME = "opt"
 HELP = "OPT = min over ||W||_{2,4} <= B of L^Q(W), certified in a bracket [lower, upper]"
@@ -69,8 +70,9 @@ def run(args, rng):
         if not os.path.isdir(folder):
             raise FileNotFoundError(f"--save-w: the folder {folder!r} does not exist")
     x, w_init, w_out, y, radius, source = _instance(args, rng)
-    result = opt_bracket(x, y, w_init, w_out, radius=radius, loss=args.loss, solver=args.solver, tol=tol,
-                         reg=args.reg, time_limit=args.time_limit)
+    with working(f"opt: bracketing OPT ({args.solver})"):
+        result = opt_bracket(x, y, w_init, w_out, radius=radius, loss=args.loss, solver=args.solver, tol=tol,
+                             reg=args.reg, time_limit=args.time_limit)
     out = result.to_dict()
     out.update(n_samples=int(x.shape[0]), width=int(w_init.shape[0]), dim=int(x.shape[1]), target=source)
     if args.save_w is not None:

@@ -9,13 +9,9 @@ slope through the same central point.
 
 from __future__ import annotations
 
-import math
-import os
-import tempfile
-
-import numpy as np
-
-from .. import _validate as validate
+from ..report.plots import figure_format, plot_fit_records
+from ..run.registry import get_claim
+from ._progress import _enabled as bar_enabled
 
 NAME = "rates"
 HELP = "fitted rates in m of the landscape / coupling / higher-order claims, with a log-log plot"
@@ -32,10 +28,11 @@ def add_arguments(parser):
 
 
 def fit_records(labels, *, seed=0):
-    """The fit records (those whose params hold ``fit_x``/``fit_y``) of each claim in ``labels``."""
+    """The fit records (those whose params hold ``fit_x``/``fit_y``) of the claims ``labels``, run as one run."""
     from ..run.runner import run_claims
 
-    run = run_claims(list(labels), seed=seed, strict=False)
+    claims = [get_claim(label) for label in labels]  # every label checked before any work
+    run = run_claims([c.name for c in claims], seed=seed, strict=False, progress=bar_enabled())
     return [record for record in run.records if "fit_x" in record.params and "fit_y" in record.params]
 
 
@@ -50,56 +47,11 @@ def rate_rows(records):
     return rows
 
 
-def plot_rates(records, path):
-    """One log-log panel per fit record; written atomically to ``path`` (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    if not records:
-        raise validate.BoundcheckInputError("rates: the chosen claims produced no fitted rate to plot")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"--plot: the folder {directory!r} does not exist")
-    cols = min(3, len(records))
-    rows = math.ceil(len(records) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
-    for ax, rec in zip(axes.ravel(), records):
-        xs = np.asarray(rec.params["fit_x"], dtype=float)
-        ys = np.asarray(rec.params["fit_y"], dtype=float)
-        const = rec.params.get("fitted_constant", float(np.exp(np.mean(np.log(ys)) - rec.lhs * np.mean(np.log(xs)))))
-        grid = np.geomspace(xs.min(), xs.max(), 50)
-        ax.loglog(xs, ys, "o", color="C0", label="measured")
-        low, high = rec.interval
-        ax.loglog(grid, const * grid**rec.lhs, "-", color="C0",
-                  label=f"fit slope {rec.lhs:.3f} [{low:.3f}, {high:.3f}]")
-        # the claimed slope through the geometric centre of the measured points
-        cx, cy = math.exp(np.mean(np.log(xs))), math.exp(np.mean(np.log(ys)))
-        ax.loglog(grid, cy * (grid / cx) ** rec.rhs, "--", color="C3", label=f"claimed slope {rec.rhs:.3f}")
-        title = f"{rec.claim}: {rec.params.get('part', '')}"
-        ax.set_title(title if len(title) < 60 else title[:57] + "...", fontsize=8)
-        ax.set_xlabel("width m")
-        ax.legend(fontsize=7)
-        ax.text(0.02, 0.02, rec.verdict, transform=ax.transAxes, fontsize=7)
-    for ax in axes.ravel()[len(records):]:
-        ax.axis("off")
-    fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 def run(args, rng):
     labels = args.claim or list(DEFAULT_CLAIMS)
+    if args.plot:
+        figure_format(args.plot)  # fail before the work, not after it
     records = fit_records(labels, seed=args.seed)
     if args.plot:
-        plot_rates(records, args.plot)
+        plot_fit_records(records, args.plot)
     return rate_rows(records)

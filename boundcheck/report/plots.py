@@ -8,24 +8,25 @@ r"""Rows and figures from the records of a sweep store.
   beside the measured side, optional power-law fits beside a claimed exponent, or for rate
   records (:meth:`CheckResult.from_fit`) the log-log data with the fitted and the claimed slopes.
 
-Figures are written atomically (a temporary file renamed), so a failure leaves no partial file.
+* :func:`plot_fit_records` -- the rate records of a run (``boundcheck rates``), one log-log panel each.
+
+Figures are drawn here and written by :func:`boundcheck.report.figures.write_figure` (atomic, nothing
+clipped).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 
 import numpy as np
 
 from .. import _validate as validate
 from ..results import fit_power_law, mean_interval
+from .figures import FIGURE_FORMATS, figure_format, legend, plain_log_ticks, pyplot, write_figure
 
 __all__ = ["FIGURE_FORMATS", "QUANTITIES", "record_rows", "summary_rows", "figure_format", "plot_records",
-           "save_figure"]
+           "plot_fit_records"]
 
-FIGURE_FORMATS = ("png", "pdf", "svg")
 QUANTITIES = ("lhs", "rhs", "margin", "interval_low", "interval_high", "rate")
 _META = ("seed", "cell", "replicate")
 
@@ -111,39 +112,6 @@ def summary_rows(records):
     return rows
 
 
-def figure_format(path):
-    """The figure format implied by ``path``'s suffix; an error names the allowed ones."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"out must be a file path; got {path!r}")
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-    if suffix not in FIGURE_FORMATS:
-        raise validate.BoundcheckInputError(
-            f"out must end in one of {', '.join('.' + f for f in FIGURE_FORMATS)} for a figure; got {os.fspath(path)!r}")
-    return suffix
-
-
-def save_figure(fig, path):
-    """Save ``fig`` to ``path`` atomically; PDF and SVG without a creation date, so reruns are identical."""
-    fmt = figure_format(path)
-    directory = os.path.dirname(os.path.abspath(os.fspath(path)))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"out: the folder {directory!r} does not exist")
-    metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None},
-                "svg": {"Date": None}}[fmt]
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix="." + fmt)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a figure gets the usual permissions
-    try:
-        fig.savefig(tmp, format=fmt, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _value(rec, name):
     if name in ("lhs", "rhs", "margin"):
         return _number(rec[name])
@@ -191,11 +159,7 @@ def plot_records(records, out, *, x=None, y="lhs", fit=False, claimed_exponent=N
     if claimed_exponent is not None:
         claimed_exponent = validate._real("claimed_exponent", claimed_exponent)
     figure_format(out)
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if y == "rate":
         return _plot_rates(records, out, plt)
     names = _available(records)
@@ -274,24 +238,13 @@ def plot_records(records, out, *, x=None, y="lhs", fit=False, claimed_exponent=N
         ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
+    if logx:
+        plain_log_ticks(ax, [row["x"] for row in rows])
     n_entries = len(ax.get_legend_handles_labels()[1])
-    if n_entries > 4:  # many series: the legend goes below the axes, the figure grows to hold it
-        fig.set_size_inches(7.0, 4.0 + 0.2 * n_entries)
-        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
-    else:
-        ax.legend(fontsize=7)
+    legend(ax, fontsize=6 if n_entries > 4 else 7)  # many entries: below the axes (the written image grows)
     ax.grid(alpha=0.3)
-    _finish(fig, out, plt)
+    write_figure(fig, out)
     return rows
-
-
-def _finish(fig, out, plt):
-    """Lay out, write and close a figure (closed even when writing fails)."""
-    fig.tight_layout()
-    try:
-        save_figure(fig, out)
-    finally:
-        plt.close(fig)
 
 
 def _plot_rates(records, out, plt):
@@ -324,7 +277,41 @@ def _plot_rates(records, out, plt):
             ax.loglog(grid, gy * (grid / gx) ** claimed, "--", color=color, alpha=0.7)
     ax.set_xlabel("x of the fit (the claim's rate variable)")
     ax.set_ylabel("y of the fit")
-    ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1, frameon=False)
+    legend(ax, fontsize=6, below=True)
     ax.grid(alpha=0.3, which="both")
-    _finish(fig, out, plt)
+    write_figure(fig, out)
     return rows
+
+
+def plot_fit_records(records, path):
+    """One log-log panel per rate record (:meth:`CheckResult.from_fit` or replicate fits): the measured
+    points, the fitted line with its exponent and interval, and the claimed slope through the points'
+    geometric centre; the verdict in the corner. Returns ``path``."""
+    if not records:
+        raise validate.BoundcheckInputError("rates: the chosen claims produced no fitted rate to plot")
+    figure_format(path)
+    plt = pyplot()
+    cols = min(3, len(records))
+    rows = math.ceil(len(records) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.9 * rows), squeeze=False)
+    for ax, rec in zip(axes.ravel(), records):  # a loop over panels
+        xs = np.asarray(rec.params["fit_x"], dtype=float)
+        ys = np.asarray(rec.params["fit_y"], dtype=float)
+        const = rec.params.get("fitted_constant", float(np.exp(np.mean(np.log(ys)) - rec.lhs * np.mean(np.log(xs)))))
+        grid = np.geomspace(xs.min(), xs.max(), 50)
+        ax.loglog(xs, ys, "o", color="C0", label="measured")
+        low, high = rec.interval
+        ax.loglog(grid, const * grid**rec.lhs, "-", color="C0", label=f"fit {rec.lhs:.3f} [{low:.3f}, {high:.3f}]")
+        gx, gy = math.exp(np.mean(np.log(xs))), math.exp(np.mean(np.log(ys)))
+        ax.loglog(grid, gy * (grid / gx) ** rec.rhs, "--", color="C3", label=f"claimed {rec.rhs:.3f} ({rec.relation})")
+        title = f"{rec.claim}: {rec.params.get('part', '')}"
+        ax.set_title(title if len(title) <= 48 else title[:45] + "...", fontsize=8)
+        ax.set_xlabel("width m", fontsize=8)
+        ax.tick_params(labelsize=7)
+        plain_log_ticks(ax, xs)
+        legend(ax, fontsize=6.5, below=True)
+        ax.text(0.98, 0.96, rec.verdict, transform=ax.transAxes, fontsize=7, ha="right", va="top",
+                bbox=dict(boxstyle="round", fc="white", ec="0.7", alpha=0.9))
+    for ax in axes.ravel()[len(records):]:
+        ax.axis("off")
+    return write_figure(fig, path)

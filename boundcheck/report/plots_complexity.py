@@ -1,8 +1,7 @@
 r"""Figures of sample complexity: predicted n against d per learner (log-log, crossover marked), and
 measured learning-curve thresholds against d with their fitted slopes beside the predicted ones.
 
-matplotlib with the Agg backend; figures are written atomically by
-:func:`boundcheck.report.plots.save_figure`.
+matplotlib with the Agg backend; figures are written by :func:`boundcheck.report.figures.write_figure`.
 """
 
 from __future__ import annotations
@@ -12,21 +11,12 @@ import math
 import numpy as np
 
 from .. import complexity as cx
-from .plots import figure_format, save_figure
+from .figures import figure_format, legend, plain_log_ticks, pyplot, write_figure
 
-__all__ = ["plot_predictions", "plot_measured", "plot_trajectories", "REFERENCE"]
+__all__ = ["plot_predictions", "plot_measured", "plot_trajectories", "plot_slides", "REFERENCE"]
 
 #: For each target: (the learner that should win, the NTK reference it is compared with).
-REFERENCE = {"single": ("quadratic", "ntk"), "xor": ("quadratic", "ntk_lower"), "sparse": ("ntk+quadntk", "ntk_lower")}
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+REFERENCE = cx.COMPARED
 
 
 def _groups(rows, keys):
@@ -47,7 +37,7 @@ def plot_predictions(rows, path, *, crossover_kwargs=None):
     figure_format(path)
     if not rows:
         raise ValueError("rows must hold at least one prediction; got none")
-    plt = _pyplot()
+    plt = pyplot()
     panels = _groups(rows, ("degree", "accuracy"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
     crossings = []
@@ -71,13 +61,12 @@ def plot_predictions(rows, path, *, crossover_kwargs=None):
             ax.plot([], [], " ", label=label + " (outside the plotted range)")
         ax.set_xlabel("dimension d")
         ax.set_ylabel("predicted n")
+        plain_log_ticks(ax, dims)
         ax.set_title(f"{target}, p = {degree}, eps = {accuracy:g} ({form})", fontsize=9)
-        ax.legend(fontsize=7)
+        legend(ax)
     constant = rows[0].get("constant", "")
     fig.suptitle(f"predicted sample sizes; {constant}", fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    write_figure(fig, path)
     return crossings
 
 
@@ -90,7 +79,7 @@ def plot_measured(rows, path, *, predicted=None):
     from ..results import fit_power_law
 
     figure_format(path)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.4))
     for learner, lrows in _groups(rows, ("learner",)).items():
         lrows = sorted(lrows, key=lambda r: r["dim"])
@@ -112,16 +101,15 @@ def plot_measured(rows, path, *, predicted=None):
         ax.loglog(xs[ok], ys[ok], "o", color=color, label=label)
     ax.set_xlabel("dimension d")
     ax.set_ylabel("n reaching test loss eps (interpolated)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+    plain_log_ticks(ax, [r["dim"] for r in rows])
+    legend(ax)
+    write_figure(fig, path)
 
 
 def plot_trajectories(result, path):
     """The blog's Figure 1 idea: distance between the network's GD trajectory and each Taylor model's."""
     figure_format(path)
-    plt = _pyplot()
+    plt = pyplot()
     runs = result["runs"]
     fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 4.0), squeeze=False)
     for ax, run in zip(axes[0], runs):
@@ -131,7 +119,20 @@ def plot_trajectories(result, path):
         ax.set_title(f"learning rate {run['learning_rate']:g}", fontsize=9)
         ax.set_xlabel("GD step")
         ax.set_ylabel("relative distance of test outputs")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+        legend(ax)
+    write_figure(fig, path)
+
+
+def plot_slides(rows, path):
+    """The slides' experiment: normalised test MSE against d (n = d^1.5), one line per model."""
+    figure_format(path)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.4, 4.0))
+    for model in sorted({r["model"] for r in rows}):
+        sel = [r for r in rows if r["model"] == model]
+        ax.plot([r["dim"] for r in sel], [r["mean_test_loss"] for r in sel], "o-", label=model)
+    ax.set_xlabel("dimension d (n = d^1.5)")
+    ax.set_ylabel("normalised test MSE")
+    ax.set_yscale("log")
+    legend(ax, fontsize=8)
+    write_figure(fig, path)

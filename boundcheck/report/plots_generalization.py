@@ -1,7 +1,8 @@
 """Figures of Section 5.1: M_op against n and d, and quadratic-versus-NTK complexities against d.
 
 Matplotlib with the Agg backend (no display needed); each function writes the figure to the path
-the user names (the format follows the extension: .png, .pdf, .svg) and returns that path.
+the user names (the format follows the extension: .png, .pdf, .svg) through
+:func:`boundcheck.report.figures.write_figure` and returns that path.
 """
 
 from __future__ import annotations
@@ -10,25 +11,14 @@ import os
 
 import numpy as np
 
+from .figures import figure_format, legend, pyplot, write_figure
+
 __all__ = ["plot_m_op", "plot_complexities"]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _check_path(path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"plot path must be a file name; got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"plot: the folder {folder!r} does not exist")
-    return str(path)
+    figure_format(path)
+    return os.fspath(path)
 
 
 def _errorbar(ax, xs, mean, low, high, **kw):
@@ -50,7 +40,7 @@ def plot_m_op(rows_vs_n, rows_vs_d, path):
     their ``dist``). Reference lines: 1 (always), :math:`1/\sqrt d` and the finite-n value.
     """
     path = _check_path(path)
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, rows, key in ((axes[0], rows_vs_n, "n"), (axes[1], rows_vs_d, "dim")):
         for dist in dict.fromkeys(r["dist"] for r in rows):
@@ -70,11 +60,8 @@ def plot_m_op(rows_vs_n, rows_vs_d, path):
         ax.set_ylabel("M_op")
         fixed = rows[0]["dim"] if key == "n" else rows[0]["n"]
         ax.set_title(f"M_op vs {'n' if key == 'n' else 'd'} ({'d' if key == 'n' else 'n'} = {fixed})")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+        legend(ax)
+    return write_figure(fig, path)
 
 
 def plot_complexities(rows, path):
@@ -84,7 +71,7 @@ def plot_complexities(rows, path):
     the ratio quadratic / NTK beside a :math:`d^{-1/2}` guide.
     """
     path = _check_path(path)
-    plt = _pyplot()
+    plt = pyplot()
     dims = np.array([r["dim"] for r in rows], dtype=float)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     ax = axes[0]
@@ -100,7 +87,7 @@ def plot_complexities(rows, path):
     ax.set_xlabel("d (input dimension)")
     ax.set_ylabel("empirical Rademacher complexity")
     ax.set_title(f"n = {rows[0]['n']}, m = {rows[0]['width']}")
-    ax.legend(fontsize=7)
+    legend(ax)
     ax = axes[1]
     ratio = np.array([r["ratio"] for r in rows])
     ax.plot(dims, ratio, marker="o", label="quadratic / NTK")
@@ -110,8 +97,5 @@ def plot_complexities(rows, path):
     _dim_ticks(ax, dims)
     ax.set_xlabel("d (input dimension)")
     ax.set_title("operator-norm vs Frobenius-norm dependence")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    legend(ax)
+    return write_figure(fig, path)
