@@ -140,21 +140,12 @@ def _percent(share):
 
 
 def _hypotheses(params):
-    """``{name: met}`` from ``params["hypotheses"]``; older records: ``width_condition_met`` is (6)."""
-    hyp = params.get("hypotheses")
-    if isinstance(hyp, dict):
-        return {str(k): bool(v) for k, v in hyp.items()}
-    if "width_condition_met" in params:
-        return {"(6)": bool(params["width_condition_met"])}
-    return {}
+    """``{name: met}`` from ``params["hypotheses"]``."""
+    return {str(k): bool(v) for k, v in (params.get("hypotheses") or {}).items()}
 
 
 def _errata_ids(rec):
-    if "errata" in rec.params:
-        return [str(i) for i in (rec.params["errata"] or [])]
-    from .. import errata
-
-    return errata.for_claim(rec.claim, rec.params.get("part"))
+    return [str(i) for i in (rec.params.get("errata") or [])]
 
 
 def _distinguishing(records):

@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import _validate as validate
 from ..results import INCONCLUSIVE, VERDICTS, CheckResult, calibrate
-from .registry import Claim, claims, get_claim
+from .. import errata
+from .registry import PAPER_PACK, Claim, claims, get_claim
 
 __all__ = ["Run", "run_claims", "run_claim", "resolve_options", "look_spend", "DEFAULT_ALPHA"]
 
@@ -108,6 +109,8 @@ def _records(c: Claim, out, seed, kwargs, plant=None):
         r.seed = seed
         r.params.setdefault("statement", c.statement)
         r.params.setdefault("pack", c.pack)
+        if c.pack == PAPER_PACK:  # the errata register's entries about this record
+            r.params["errata"] = errata.for_claim(c.label, r.params.get("part"))
         missing = [h for h in c.hypotheses if h not in r.params.get("hypotheses", {})]
         if missing:
             raise RuntimeError(f"the check of {c.name!r} declares the hypotheses {missing} but its record "
