@@ -427,8 +427,10 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
     rhs = np.array([-ls.regularizer(w, reg) + star_term for _, w in points])
     standing = _standing(prob, loss, activation_hyp, failure_prob)
     base = dict(n_samples=n, width=m, dim=d, radius=radius, radius_star=radius_star, reg=reg, constant=constant,
-                loss=str(loss), regularizer="lambda ||W||_{2,4}^8")
-    step = worst_case(lhs, rhs, "<=", tol=4 * m * EPS * float(np.max(np.abs(lhs) + np.abs(rhs))),
+                loss=str(loss), regularizer="lambda ||W||_{2,4}^8",
+                rounding="4 (m + 8) eps times the magnitudes of E grad^2 R, 7 R and C lambda ||W_*||^8")
+    magnitude = max(ls.regularizer_expected_form(w, w_star, reg) + 7 * ls.regularizer(w, reg) for _, w in points)
+    step = worst_case(lhs, rhs, "<=", tol=4 * (m + 8) * EPS * (magnitude + abs(star_term)),
                       labels=[label for label, _ in points], hypotheses=standing,
                       part="B.5 regularizer step: Delta_lambda - Delta_0 <= -lambda||W||^8 + C lambda||W_*||^8",
                       params=dict(base, constant_needed_on_ray=ls.corollary3_needed_constant(w_star),
