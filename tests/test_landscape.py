@@ -548,7 +548,7 @@ def test_theorem4_holds_at_defaults_with_explicit_regularizer():
 
 
 @pytest.mark.parametrize("options, index", [
-    (dict(bound_factor=0.3), 0),     # (1+gamma) OPT + eps shrunk to 30% (it is about 2.7x the risk)
+    (dict(bound_factor=0.25), 0),    # (1+gamma) OPT + eps cut to 25% (it is about 2.7x the risk)
     (dict(claimed_sign=-1.0), 0),    # its sign flipped
     (dict(norm_factor=0.3), 1),      # the explicit O(B_w*) shrunk to 30%
     (dict(norm_factor=-1.0), 1),     # its sign flipped
