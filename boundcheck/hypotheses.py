@@ -24,6 +24,7 @@ __all__ = [
     "SPHERE", "BALL", "SYMMETRIC", "WIDTH6", "LOSS", "ASSUMPTION_A", "EQUATION4", "IN_BALL_24",
     "input_radius_of", "inputs_on_sphere", "inputs_in_ball", "symmetric_init", "width_condition",
     "loss_assumptions", "assumption_a", "equation4", "in_ball_24", "INIT_SCALE", "init_scale",
+    "LOSS_CURVATURE", "loss_curvature", "SOSP", "approximate_sosp",
 ]
 
 SPHERE = "inputs on the sphere ||x|| = B_x"
@@ -35,6 +36,8 @@ ASSUMPTION_A = "Assumption A"
 EQUATION4 = "event (4): max_r B_x ||w_{0,r}|| below its threshold"
 IN_BALL_24 = "W in the (2,4)-ball ||W||_{2,4} <= B_w"
 INIT_SCALE = "initialization scale (3): w_{0,r} ~ N(0, B_x^-2 I_d)"
+LOSS_CURVATURE = "loss: convex, l'' <= 1 (all that Lemma 1's proof, B.1, uses)"
+SOSP = "W is an approximate second-order stationary point"
 
 #: Relative slack allowed when comparing norms computed in float64.
 _RTOL = 1e-9
@@ -82,6 +85,26 @@ def loss_assumptions(loss):
     from .losses import get_loss
 
     return {LOSS: bool(get_loss(loss).meets_paper_hypotheses)}
+
+
+def loss_curvature(loss):
+    r"""The part of the loss hypotheses that Lemma 1's proof (B.1) uses: :math:`z \mapsto \ell(y, z)`
+    convex and :math:`\ell'' \le 1` (checked on a grid by :meth:`boundcheck.losses.Loss.hypotheses`).
+
+    The squared loss meets it (:math:`\ell'' = 1`) although it fails :data:`LOSS` (:math:`|\ell'| \le 1`).
+    """
+    from .losses import get_loss
+
+    found = get_loss(loss).hypotheses()
+    return {LOSS_CURVATURE: bool(found["convex"] and found["max_second"] <= 1.0)}
+
+
+def approximate_sosp(grad_norm, smallest_eigenvalue, *, grad_tol, curvature_tol):
+    r"""A point counts as an approximate second-order stationary point when
+    :math:`\|\nabla F\| \le` ``grad_tol`` and :math:`\lambda_{\min}(\nabla^2 F) \ge -` ``curvature_tol``
+    (the objects Theorem 4 is about)."""
+    met = math.isfinite(grad_norm) and math.isfinite(smallest_eigenvalue)
+    return {SOSP: bool(met and grad_norm <= grad_tol and smallest_eigenvalue >= -curvature_tol)}
 
 
 def assumption_a(activation):

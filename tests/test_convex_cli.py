@@ -9,7 +9,7 @@ from boundcheck.cli import main
 from boundcheck.convex.bracket import planted_instance
 from boundcheck.losses import get_loss
 from boundcheck.network import norm_24, quadratic_model
-from boundcheck.run.registry import get_claim, run_claim
+from boundcheck.api import get_claim, run_claim
 
 
 def run_json(capsys, *argv):
@@ -70,3 +70,11 @@ def test_registered_for_verify():
     assert {"n_samples", "width", "dim", "radius", "loss", "instance"} <= set(claim.options())
     records = run_claim("OPT bracket", seed=3)
     assert len(records) == 2 and all(r.verdict == "HOLDS" for r in records)
+    assert all(r.kind == "exact" and r.hypotheses == {} for r in records)
+
+
+def test_opt_bracket_records_are_reproducible_without_wall_clock_params():
+    first = [r.to_dict() for r in run_claim("OPT bracket", seed=4)]
+    second = [r.to_dict() for r in run_claim("OPT bracket", seed=4)]
+    assert first == second
+    assert all("seconds" not in r["params"] for r in first)

@@ -41,6 +41,9 @@ __all__ = [
     "regularized_risk_gradient", "regularized_risk_hvp",
     "regularizer", "regularizer_gradient", "regularizer_hvp", "regularizer_expected_form",
     "smallest_hessian_eigenvalue", "CHUNK_BYTES",
+    "COROLLARY3_CONSTANT", "lemma1_sides", "shared_planted_problem", "lemma1_remainder_sweep", "theorem2_samples",
+    "theorem2_coupling_error", "theorem2_coupling_sweep", "width_required_by_6", "corollary3_regularizer_gap",
+    "corollary3_needed_constant", "theorem4_norm_bound",
 ]
 
 #: Working memory for one chunk of (samples x neurons) intermediate arrays, in bytes.
@@ -546,3 +549,193 @@ def smallest_hessian_eigenvalue(hvp, shape, *, rng, tol=1e-6, maxiter=None):
             raise
         vals, vecs = err.eigenvalues, err.eigenvectors
     return float(vals[0]), vecs[:, 0].reshape(shape)
+
+
+# --------------------------------------------------------------------------------------------
+# the two sides compared by the Section 4 checks (boundcheck.lemmas.landscape)
+
+#: Corollary 3's constant C from B.5: the AM-GM step with :math:`\alpha = 5/14` leaves
+#: :math:`378\lambda\alpha^{-3}\|W_*\|_{2,4}^8`, i.e. :math:`C = 378\cdot14^3/5^3 \approx 8297.9`.
+COROLLARY3_CONSTANT = 378.0 * 14.0**3 / 5.0**3
+
+
+def lemma1_sides(x, y, w_init, w_out, w_move, w_star, *, opt, input_radius, constant=1.0, loss="logistic",
+                 activation="relu3"):
+    r"""Lemma 1 at one W: :func:`lemma1_terms` and, under ``bound``, the explicit bound
+    :func:`lemma1_bound` on its remainder (:math:`C^2t^2B_x^4\|W\|_{2,4}^2\|W_*\|_{2,4}^2/m`,
+    with :math:`B_x` = ``input_radius`` and C = ``constant``)."""
+    terms = lemma1_terms(x, y, w_init, w_out, w_move, w_star, opt=opt, loss=loss, activation=activation)
+    terms["bound"] = lemma1_bound(w_init, w_move, w_star, input_radius=input_radius, constant=constant)
+    return terms
+
+
+def shared_planted_problem(n_samples, width, dim, *, radius_star, seed, rng, input_radius=1.0, loss="logistic"):
+    r"""A planted problem whose data and teacher shape are shared across widths (common random numbers).
+
+    As :func:`boundcheck.numeric.coupling.planted_problem` with an aligned teacher of
+    :math:`\|W_*\|_{2,4}` = ``radius_star``, except that the inputs and the teacher's two
+    directions come from ``seed`` (the same at every width) and only the initialization
+    :math:`(W_0, a)` from ``rng``: a sweep in m then varies the network alone. Labels are
+    :math:`\mathrm{sign}(f^Q_{W_*} - \mathrm{median})` (:math:`f^Q_{W_*}` itself for squared loss).
+    Returns a dict with ``x, y, w_init, w_out, w_star``.
+    """
+    from ..data import sample_sphere
+    from ..network import quadratic_model, symmetric_init
+    from .coupling import aligned_move
+
+    shared = np.random.default_rng(seed)
+    x = sample_sphere(n_samples, dim, input_radius=input_radius, rng=shared)
+    w_init, w_out = symmetric_init(width, dim, input_radius=input_radius, rng=rng)
+    w_star = aligned_move(w_out, dim, radius_star, rng=shared, directions=2)
+    fstar = quadratic_model(x, w_init, w_out, w_star)
+    y = fstar if get_loss(loss).name == "squared" else np.where(fstar >= np.median(fstar), 1.0, -1.0)
+    return dict(x=x, y=y, w_init=w_init, w_out=w_out, w_star=w_star)
+
+
+def lemma1_remainder_sweep(widths, replicates, *, n_samples, dim, radius_star, rng, input_radius=1.0,
+                           loss="logistic", activation="relu3"):
+    r"""Lemma 1's remainder (term II of B.1) at :math:`W = W_*` across ``widths``: shape (replicates, widths).
+
+    Each replicate is one data set and one teacher shape (:func:`shared_planted_problem`) with a
+    fresh initialization at every width, and :math:`\|W_*\|_{2,4}` = ``radius_star`` fixed, so the
+    series isolates the dependence on m. With :math:`\|w_{*,r}\| \propto m^{-1/4}` the remainder
+    is :math:`m^{-1}` times a mean over neurons whose law does not depend on m.
+    """
+    out = np.empty((replicates, len(widths)))
+    for k in range(replicates):  # a loop over replicate series
+        seed = int(rng.integers(2**63))
+        for j, m in enumerate(widths):  # a loop over widths (sweep cells)
+            p = shared_planted_problem(n_samples, m, dim, radius_star=radius_star, seed=seed, rng=rng,
+                                       input_radius=input_radius, loss=loss)
+            out[k, j] = lemma1_terms(p["x"], p["y"], p["w_init"], p["w_out"], p["w_star"], p["w_star"], loss=loss,
+                                     activation=activation)["remainder"]
+    return out
+
+
+def theorem2_samples(x, y, w_init, w_out, w_move, w_star, signs, *, opt, loss="logistic", activation="relu3",
+                     control=True):
+    r"""Theorem 2's inequality (7) per sign draw, as one number: returns ``(h, sides)`` with
+
+    :math:`h(\Sigma) = E_{\Sigma''}\nabla^2L(W_0+W\Sigma)[W_*\Sigma'', W_*\Sigma''] -
+    \langle\nabla_WL(W_0+W\Sigma), W\rangle + 2(L(W_0+W\Sigma) - \mathrm{OPT})`, whose mean over
+    :math:`\Sigma` is (7)'s left side minus its right side without :math:`\epsilon`
+    (``sides`` from :func:`randomized_sides`). With ``control`` the exactly mean-zero first-order
+    terms are subtracted (same mean, smaller variance).
+    """
+    s = randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
+    h = s["hess_form"] - s["grad_inner"] + 2 * (s["risk"] - opt)
+    if control:
+        h = h - s["hess_control"] - s["control"]
+    return h, s
+
+
+def theorem2_coupling_error(x, y, w_init, w_out, w_star, family, signs, *, opt, loss="logistic",
+                            activation="relu3"):
+    r"""``(coupling, largest)`` over the movements W of ``family``: the largest
+    :math:`|\overline{h}(W) - (\mathrm{lhs} - \mathrm{rhs\_main})(W)|` (the Monte Carlo mean of
+    :func:`theorem2_samples` minus Lemma 1's exact slack of the quadratic model at the same W: what
+    Lemmas 12-14 bound, the part of :math:`\epsilon` condition (6) pays for), and the largest
+    :math:`\overline{h}(W)` (the smallest :math:`\epsilon` for which (7) holds on the family)."""
+    coupling, largest = 0.0, -math.inf
+    for w in family:  # a loop over a few movements, each batched over sign draws
+        h, _ = theorem2_samples(x, y, w_init, w_out, w, w_star, signs, opt=opt, loss=loss, activation=activation)
+        t = lemma1_terms(x, y, w_init, w_out, w, w_star, opt=opt, loss=loss, activation=activation)
+        coupling = max(coupling, abs(float(np.mean(h)) - (t["lhs_exact"] - t["rhs_main"])))
+        largest = max(largest, float(np.mean(h)))
+    return coupling, largest
+
+
+def theorem2_coupling_sweep(widths, replicates, *, n_samples, dim, radius, radius_star, draws, rng,
+                            input_radius=1.0, loss="logistic", activation="relu3"):
+    r""":func:`theorem2_coupling_error` across ``widths``: two arrays of shape (replicates, widths).
+
+    Each replicate shares its data, teacher shape and movement directions across widths
+    (:func:`shared_planted_problem`); the family of W is :math:`W_*`, :math:`W_*` scaled to
+    :math:`B_w` (``radius``), and aligned movements of norm :math:`B_w` and :math:`B_w/2`: the
+    same shapes at every width. OPT is :math:`L^Q(W_*)`.
+    """
+    from .coupling import aligned_move
+
+    coupling = np.empty((replicates, len(widths)))
+    largest = np.empty_like(coupling)
+    for k in range(replicates):  # a loop over replicate series
+        seed = int(rng.integers(2**63))
+        for j, m in enumerate(widths):  # a loop over widths (sweep cells)
+            p = shared_planted_problem(n_samples, m, dim, radius_star=radius_star, seed=seed, rng=rng,
+                                       input_radius=input_radius, loss=loss)
+            x, y, w_init, w_out, w_star = p["x"], p["y"], p["w_init"], p["w_out"], p["w_star"]
+            moves = np.random.default_rng([seed, 1])
+            family = [w_star, w_star * (radius / radius_star), aligned_move(w_out, dim, radius, rng=moves),
+                      aligned_move(w_out, dim, radius / 2, rng=moves)]
+            opt = clean_risk(x, y, w_init, w_out, w_star, loss=loss, activation=activation)
+            signs = rng.choice(np.array([-1.0, 1.0]), size=(draws, m))
+            coupling[k, j], largest[k, j] = theorem2_coupling_error(x, y, w_init, w_out, w_star, family, signs,
+                                                                    opt=opt, loss=loss, activation=activation)
+    return coupling, largest
+
+
+def width_required_by_6(accuracy, *, dim, radius, radius_star, input_radius=1.0, constant=1.0, failure_prob=0.05):
+    r"""The smallest width m for which the proof of Theorem 2 (B.4) gives (7) with ``accuracy`` epsilon.
+
+    The proof asks :math:`|L - L^Q| \le \epsilon/6` (Lemma 12), Lemma 1's remainder
+    :math:`\le \epsilon/3`, Lemma 13's and Lemma 14's errors :math:`\le \epsilon/6` each, at
+    :math:`\|W\|_{2,4} = B_w`, :math:`\|W_*\|_{2,4} = B_{w,*}` and :math:`t` from (4)
+    (:func:`boundcheck.network.equation4_bound` at ``failure_prob``). Each bound carries the
+    explicit constants of :mod:`boundcheck.numeric.coupling`, so this is condition (6) with its
+    :math:`\tilde O` made explicit. Returns m (a float; bisection on :math:`\log_{10} m`; inf beyond
+    :math:`10^{200}`).
+    """
+    from ..network import equation4_bound
+    from . import coupling as cp
+
+    def ok(m):
+        ctx = dict(m=m, t=equation4_bound(max(2, int(m)), dim, failure_prob), N=radius, N_star=radius_star,
+                   B=input_radius, C=constant)
+        rem = constant**2 * ctx["t"] ** 2 * input_radius**4 * radius**2 * radius_star**2 / m
+        return (cp.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cp.lemma13_bound(ctx) <= accuracy / 6
+                and cp.lemma14_bound(ctx) <= accuracy / 6)
+
+    lo, hi = 0.0, 1.0
+    while not ok(10.0**hi):  # doubling in log10 m, a scalar search
+        lo, hi = hi, 2 * hi
+        if hi > 200:
+            return math.inf
+    for _ in range(60):  # bisection in log10 m
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if ok(10.0**mid) else (mid, hi)
+    return 10.0**hi
+
+
+def corollary3_regularizer_gap(w_move, w_star, reg):
+    r"""B.5's regularizer part of :math:`\Delta_\lambda - \Delta_0`:
+    :math:`E\nabla^2R[W_*\Sigma', W_*\Sigma'] - \langle\nabla R, W\rangle + 2R = E\nabla^2R[\cdot] - 6R`
+    for :math:`R = \lambda\|W\|_{2,4}^8` (:math:`\langle\nabla R, W\rangle = 8R`)."""
+    return regularizer_expected_form(w_move, w_star, reg) - 6.0 * regularizer(w_move, reg)
+
+
+def corollary3_needed_constant(w_star):
+    r"""The smallest C in :math:`\Delta_\lambda - \Delta_0 \le -\lambda\|W\|^8_{2,4} + C\lambda\|W_*\|^8_{2,4}`
+    over the ray :math:`W = sW_*`, :math:`s > 0`: a lower bound on the C this :math:`W_*` needs
+    over all W (the ray is the worst direction when the rows of :math:`W_*` have equal norms, not
+    in general).
+
+    Closed form: with :math:`A = E\nabla^2R(W_*)[W_*\Sigma', W_*\Sigma']/\lambda` and
+    :math:`B = \|W_*\|^8_{2,4}`, the maximum over s of :math:`As^6 - 5Bs^8` is :math:`As^6/4` at
+    :math:`s^2 = 3A/(20B)`.
+    """
+    a = regularizer_expected_form(w_star, w_star, 1.0)
+    b = regularizer(w_star, 1.0)
+    s2 = 3 * a / (20 * b)
+    return float(a * s2**3 / 4 / b)
+
+
+def theorem4_norm_bound(radius_star, *, gamma, accuracy, opt_lower, opt_upper, constant=COROLLARY3_CONSTANT):
+    r"""B.6's explicit :math:`O(B_{w,*})`: :math:`\|\widehat W\|_{2,4} \le B_{w,*}[C(1 +
+    (2\mathrm{OPT}+\epsilon)/(2\gamma\mathrm{OPT}+\epsilon))]^{1/8}`.
+
+    :math:`\lambda = (2\gamma\,\mathrm{OPT}_{\rm lower}+\epsilon)/(CB_{w,*}^8)` is what the check
+    chose, so the denominator holds the lower end of OPT's bracket; the numerator comes from
+    :math:`2(\mathrm{OPT} - \widetilde L_\lambda) \le 2\,\mathrm{OPT}` and takes the upper end.
+    """
+    ratio = (2 * opt_upper + accuracy) / (2 * gamma * opt_lower + accuracy)
+    return float(radius_star * (constant * (1 + ratio)) ** 0.125)
