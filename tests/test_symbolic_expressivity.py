@@ -387,8 +387,7 @@ def test_lemma15_wrong_value_sign_or_constant_is_violated(rng, planted, part):
 
 
 def test_lemma15_few_draws_are_inconclusive(rng):
-    for draws in (1, 2):
-        assert verdicts(check_lemma15(rng=rng, degrees=(4,), draws=draws), "= |beta|^4 E a^2") == [INCONCLUSIVE]
+    assert verdicts(check_lemma15(rng=rng, degrees=(4,), draws=2), "= |beta|^4 E a^2") == [INCONCLUSIVE]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,11 +417,15 @@ def test_theorem7_planted_errors_are_violated(rng, planted, part):
     assert verdicts(records, part) == [VIOLATED]
 
 
-def test_theorem7_wrong_exponents_are_violated_at_defaults(rng):
-    records = check_theorem7(rng=rng, claimed_exponent=-0.75)  # off by a quarter
-    assert verdicts(records, "max_i |f^Q_{W*}(x_i) - f_*(x_i)| ~") == [VIOLATED]
+def test_theorem7_wrong_exponent_is_violated_at_defaults(rng):
     records = check_theorem7(rng=rng, claimed_exponent=-1.0)
     assert verdicts(records, "fitted exponent") == [VIOLATED, VIOLATED]
+
+
+@pytest.mark.slow
+def test_theorem7_exponent_off_by_a_quarter_is_violated(rng):
+    records = check_theorem7(rng=rng, claimed_exponent=-0.75)
+    assert verdicts(records, "max_i |f^Q_{W*}(x_i) - f_*(x_i)| ~") == [VIOLATED]
 
 
 def test_theorem7_degenerate_draws_are_inconclusive(rng):

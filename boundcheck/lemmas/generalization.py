@@ -161,7 +161,7 @@ def check_equation4(*, rng, width=100, dim=10, input_radius=1.0, draws=2000, ins
        statement="E[L_P(W) - L(W)] <= O(B_w^2 B_x^2 M_op sqrt(log(dm)/n) + 1/sqrt(n)) + coupling O(m^{-1/4}), with "
                  "the proof's explicit constants")
 def check_theorem6(*, rng, n_samples=100, width=100, dim=10, radius=1.0, input_radius=1.0, loss="logistic",
-                   activation="relu3", draws=32, instance=None, constant=1.0, repetitions=4, n_test=2000,
+                   activation="relu3", draws=32, instance=None, constant=1.0, repetitions=6, n_test=2000,
                    steps=150, flip_prob=0.1):
     r"""Theorem 6 assembled: each term of the bound against the measured generalization gap.
 

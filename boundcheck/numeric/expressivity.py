@@ -66,21 +66,22 @@ def lemma9_scaling_series(beta, coef, degree, scales, *, varied, replicates, dra
 
     Returns an array of shape ``(replicates, len(scales))``; every entry is a mean over ``draws``
     fresh importance-sampled features (independent across entries), so each row is an
-    independent replicate series for :func:`boundcheck.results.rate`.
+    independent replicate series for :func:`boundcheck.results.rate`. :math:`a(w_0)` depends on
+    :math:`w_0` only through :math:`B_xw_0^\top\hat\beta \sim N(0, 1)`, so the features are drawn
+    along :math:`\hat\beta` alone (one dimension; the same values as in dimension d).
     """
     validate.choice("varied", varied, ("input_radius", "beta_norm"))
-    beta = validate.vector("beta", beta)
+    beta_norm = float(np.linalg.norm(validate.vector("beta", beta)))
     input_radius = validate.positive("input_radius", input_radius)
     replicates = validate.integer("replicates", replicates, minimum=1)
     out = np.empty((replicates, len(scales)))
-    unit = beta / np.linalg.norm(beta)
     for j, t in enumerate(scales):  # a few scales x replicates, each a batched draw of `draws` features
         radius = t * input_radius if varied == "input_radius" else input_radius
-        b = beta * (t if varied == "beta_norm" else 1.0)
-        x = radius * unit[None, :]
+        b = np.array([beta_norm * (t if varied == "beta_norm" else 1.0)])
         for i in range(replicates):
-            _, second = ex.random_feature_representation(x, b, coef, degree, draws, input_radius=radius, rng=rng)
-            out[i, j] = float(np.mean(second))
+            w0, weights = ex.importance_initial_weights(draws, b, input_radius=radius, rng=rng)
+            a = ex.random_feature_coefficient(w0, b, coef, degree, input_radius=radius)
+            out[i, j] = float(np.mean(weights * a**2))
     return out
 
 
