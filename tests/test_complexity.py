@@ -7,7 +7,7 @@ import sympy as sp
 
 from boundcheck import complexity as cx
 from boundcheck.data import sample_sphere
-from boundcheck.run.registry import run_claim
+from boundcheck.lemmas.sample_complexity import check_section52
 from boundcheck.report.tables import format_output
 from boundcheck.results import HOLDS, VIOLATED
 
@@ -197,25 +197,30 @@ def test_sparse_needs_degree_two():
 # the registered check
 
 
-def test_section52_holds_as_claimed():
-    records = run_claim("Section 5.2", seed=0)
+def test_section52_holds_as_claimed(rng):
+    records = check_section52(rng=rng)
     assert [r.verdict for r in records] == [HOLDS] * 4
+    assert all(r.interval is None and r.params.get("tolerance") is None for r in records)  # exact, no tolerance
     crossover = records[3].params
-    assert crossover["crossover_explicit"] > crossover["crossover_stated"]
+    assert crossover["crossover_explicit"] > crossover["crossover_stated"] == 4.0  # stated form: d* = p
+    assert "d* = 4" in crossover["part"]
 
 
-@pytest.mark.parametrize("wrong", [dict(claimed_exponent_d=-2), dict(claimed_exponent_p=2),
-                                   dict(claimed_xor_exponent_d=0)])
-def test_section52_wrong_exponent_is_violated(rng, wrong):
-    from boundcheck.lemmas.sample_complexity import check_section52
-
+@pytest.mark.parametrize("wrong, part", [
+    (dict(claimed_exponent_d=-2), "n_Q/n_L exponent in d"),
+    (dict(claimed_exponent_d=-1.05), "n_Q/n_L exponent in d"),  # off by 0.05
+    (dict(claimed_exponent_p=2), "exponent in p"),
+    (dict(claimed_exponent_p=-1), "exponent in p"),  # sign flipped
+    (dict(claimed_xor_exponent_d=1), "2-XOR"),  # sign flipped
+    (dict(claimed_xor_exponent_d=0), "2-XOR"),
+])
+def test_section52_wrong_exponent_is_violated(rng, wrong, part):
     records = check_section52(rng=rng, **wrong)
-    assert VIOLATED in [r.verdict for r in records]
+    assert [r.verdict for r in records if part in r.params["part"]] == [VIOLATED]
+    assert [r.verdict for r in records if part not in r.params["part"]] == [HOLDS] * 3
 
 
 def test_section52_rejects_bad_degree(rng):
-    from boundcheck.lemmas.sample_complexity import check_section52
-
     with pytest.raises(ValueError, match="degree must be an integer >= 3"):
         check_section52(rng=rng, degree=2)
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from boundcheck.lemmas.expressivity import check_lemma9_coefficients, pair_at_correlation
-from boundcheck.results import CheckResult, HOLDS, VIOLATED
+from boundcheck.results import VIOLATED, mean
 from boundcheck.symbolic import kernels as kern
 
 
@@ -147,16 +146,18 @@ def test_tail_bound_against_brute_force_partial_sums():
 @pytest.mark.parametrize("order", [0, 1])
 def test_random_features_match_closed_kernel(order, rng):
     for corr in (-0.8, 0.1, 0.95):
-        x, x2 = pair_at_correlation(6, corr, input_radius=2.5, rng=rng)
+        x, x2 = kern.pair_at_correlation(6, corr, input_radius=2.5, rng=rng)
         samples = kern.random_feature_samples(x, x2, 40000, order=order, input_radius=2.5, rng=rng)
-        rec = CheckResult.from_samples("k", samples, float(kern.kernel_value(order, corr)), "==", level=0.999)
-        assert rec.verdict == HOLDS, (corr, rec)
+        closed = float(kern.kernel_value(order, corr))
+        half = 4 * samples.std(ddof=1) / np.sqrt(samples.size)
+        assert abs(samples.mean() - closed) <= half, corr
 
 
 def test_random_features_detect_a_wrong_kernel(rng):
-    x, x2 = pair_at_correlation(6, 0.3, rng=rng)
+    x, x2 = kern.pair_at_correlation(6, 0.3, rng=rng)
     samples = kern.random_feature_samples(x, x2, 40000, order=1, rng=rng)
-    rec = CheckResult.from_samples("k", samples, float(kern.kernel_value(1, 0.3)) * 1.1, "==", level=0.999)
+    closed = float(kern.kernel_value(1, 0.3))
+    rec = mean(samples, 1.1 * closed, "==", margin=0.03 * closed, margin_reason="test", level=0.999)
     assert rec.verdict == VIOLATED
 
 
@@ -198,25 +199,6 @@ def test_sphere_moments_by_monte_carlo(rng):
     t = g[:, 0] / np.linalg.norm(g, axis=1)
     for k in (2, 4, 6):
         assert np.mean(t**k) == pytest.approx(float(kern.sphere_moment(k, 5)), rel=0.03)
-
-
-def test_lemma9_coefficient_check_holds(rng):
-    records = check_lemma9_coefficients(rng=rng, max_degree=60, draws=20000)
-    assert [r.verdict for r in records] == [HOLDS] * 4
-    assert records[0].params["worst_degree"] == 0
-    assert records[0].params["min_ratio_p_ge_2"] == pytest.approx(8 / 3)
-
-
-def test_lemma9_coefficient_check_catches_a_wrong_exponent(rng):
-    # with p^2 instead of p^3 the bound 1/(2 pi p^2) exceeds c_p ~ p^-5/2 for large p
-    records = check_lemma9_coefficients(rng=rng, max_degree=60, paper_exponent=2)
-    assert records[0].verdict == VIOLATED
-
-
-def test_lemma9_coefficient_check_catches_a_shrunk_constant(rng):
-    records = check_lemma9_coefficients(rng=rng, max_degree=20, paper_constant=sp.pi)
-    assert records[0].verdict == VIOLATED  # c_0 = 1/(2 pi) < 1/pi
-    assert records[0].params["worst_degree"] == 0
 
 
 def test_bad_inputs_name_the_argument():

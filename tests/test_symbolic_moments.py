@@ -7,9 +7,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from boundcheck.lemmas.expressivity import check_section6_moments
 from boundcheck.network import taylor_term_pm
-from boundcheck.results import CheckResult, HOLDS, VIOLATED
+
 from boundcheck.symbolic import moments as mom
 
 
@@ -56,8 +55,9 @@ def test_sampled_moments_match(rng):
     k = 3
     zp, zm = mom.sample_pair(k, 200000, rng=rng)
     for j in range(1, k + 1):
-        rec = CheckResult.from_samples("m", zp**j - zm**j, 1.0 if j == k else 0.0, "==", level=0.999)
-        assert rec.verdict == HOLDS, j
+        diff = zp**j - zm**j
+        target = 1.0 if j == k else 0.0
+        assert abs(diff.mean() - target) <= 4 * diff.std(ddof=1) / np.sqrt(diff.size), j
 
 
 def test_section6_randomization_kills_lower_terms_in_expectation(rng):
@@ -80,19 +80,6 @@ def test_section6_randomization_kills_lower_terms_in_expectation(rng):
         else:
             direct = taylor_term_pm(x, w_init, w_move, np.zeros_like(w_move), k)
             assert np.allclose(expected, direct, rtol=1e-12)
-
-
-def test_section6_check_holds_and_catches_a_wrong_pair(rng):
-    records = check_section6_moments(rng=rng)
-    assert [r.verdict for r in records] == [HOLDS] * 8
-    assert records[3].params["z_plus"] == {"0": "17/24", "2": "1/4", "4": "1/24"}
-    wrong = {3: mom.moment_matching_pair(2)}
-    assert check_section6_moments(rng=rng, orders=(3,), pairs=wrong)[0].verdict == VIOLATED
-    # scaling the support by 2 makes the k-th difference 2^k, not 1
-    zp, zm = mom.moment_matching_pair(2)
-    scaled = ({2 * t: q for t, q in zp.items()}, {2 * t: q for t, q in zm.items()})
-    rec = check_section6_moments(rng=rng, orders=(2,), pairs={2: scaled})[0]
-    assert rec.verdict == VIOLATED and rec.lhs == 4.0
 
 
 def test_bad_order():

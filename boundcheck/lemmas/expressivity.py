@@ -1,49 +1,43 @@
 r"""Expressivity (paper Lemma 9, Lemma 15, Theorem 7) and the moment matching of Section 6.
 
 Every check compares the side the derivation gives (exact sympy / mpmath, or a Monte Carlo mean
-with its interval) with the side the paper prints; keyword arguments such as ``paper_constant``
-exist so that a test can hand a check a wrongly shrunk bound and watch it come out VIOLATED.
-A check that returns several Monte Carlo records widens each interval (Bonferroni) so that the
-whole family has confidence ``level``; the per-record level is in the params. A Monte Carlo
-identity ("==") is decided with a tolerance of ``rel_tol`` (2%) of its natural scale, recorded as
-``tolerance`` in the params.
+with its interval) with the side the paper prints. Exact records compare numbers that are exact
+up to float64 conversion; Monte Carlo identities are equivalence tests with a margin relative to
+the closed form, evaluated where the closed form is of order one. Keyword arguments such as
+``paper_constant``, ``identity_factor`` or ``claimed_exponent`` plant a wrong constant, a flipped
+sign or a wrong exponent (the trust suite and the tests use them).
 """
 
 from __future__ import annotations
 
-import math
-
-import mpmath
 import numpy as np
-import sympy as sp
 
 from .. import _validate as validate
+from ..api import claim, exact, hyp, mean, proportion, rate, worst_case
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
-from ..network import norm_24, quadratic_model, symmetric_init
-from ..run.registry import register
-from ..results import CheckResult, INCONCLUSIVE
+from ..numeric import expressivity as nx
 from ..symbolic import expressivity as ex
 from ..symbolic import kernels as kern
 from ..symbolic import moments as mom
+from . import PACK
 
 __all__ = ["PRINTED_VS_DERIVED", "check_lemma9_coefficients", "check_lemma9", "check_lemma15", "check_theorem7",
-           "check_section6_moments",
-           "pair_at_correlation"]
+           "check_section6_moments"]
 
-
-#: Monte Carlo identities ("==") hold when the interval reaches the exact value within this fraction of
-#: its scale: a correct identity then fails far less often than 1 - level, while the wrong constants
-#: the tests hand in (10% and more) still come out VIOLATED.
-REL_TOL = 0.02
+EPS = float(np.finfo(np.float64).eps)
+#: Rounding bound of an exact number converted to float64 and compared with another one.
+CONVERSION_TOL = 4 * EPS
 
 #: Where the printed paper and the derivation part ways (both values), reported in the records' params.
 PRINTED_VS_DERIVED = {
     "Lemma 9 coefficients": (
-        "printed: c_p >= (2 pi (p v 1)^3)^-1 'for all p'; derived: only for p in {0, 1} or even -- c_p = 0 for "
-        "odd p >= 3 (c_3 = 0 < 1/(54 pi) = 0.00589). Where it holds it is loose: c_p / bound = 2 pi p^3 c_p ~ "
-        "sqrt(2p/pi) (8/3 at p = 4, 11.38 at p = 200), since c_p ~ p^-5/2 / (sqrt(2) pi^1.5), not p^-3; "
-        "equality only at p = 0."),
+        "printed: c_0 = 1/(2 pi), c_1 = 1/4, c_2l = ((2l-3)!!)^2/(2 pi (2l)!) and 'thus c_p >= (2 pi (p v 1)^3)^-1 for "
+        "all p', p ranging over the proof's index set {0, 1} u {2l}; derived: true there, for every such p (exact, "
+        "with an all-degree argument); odd p >= 3 are outside the lemma's range (c_p = 0 there, no bound is claimed). "
+        "Loose except at p = 0: c_p / bound = 2 pi (p v 1)^3 c_p is 1 at p = 0, pi/2 at p = 1, 4 at p = 2, 8/3 at "
+        "p = 4 (the minimum over even p >= 2), then increasing, 11.38 at p = 200; it grows like sqrt(2p/pi) only "
+        "asymptotically (1.13 at p = 2, 11.28 at p = 200), since c_p ~ p^-5/2 / (sqrt(2) pi^1.5)."),
     "Lemma 9": (
         "printed: E a^2 <= 2 pi (p v 1)^3 alpha^2 B_x^2p |beta|^2p; derived: the Hermite a has E a^2 = "
         "alpha^2 (B_x |beta|)^2p / c_p exactly (smaller by 2 pi (p v 1)^3 c_p, e.g. 8/3 at p = 4), and the "
@@ -63,373 +57,370 @@ PRINTED_VS_DERIVED = {
 }
 
 
-def pair_at_correlation(dim, correlation, *, input_radius=1.0, rng):
-    r"""Two points of :math:`S^{d-1}(B_x)` with :math:`x^\top x'/B_x^2 =` ``correlation`` (random orientation)."""
-    dim = validate.integer("dim", dim, minimum=2)
-    q, _ = np.linalg.qr(rng.standard_normal((dim, 2)))
-    e1, e2 = q[:, 0], q[:, 1]
-    return input_radius * e1, input_radius * (correlation * e1 + math.sqrt(max(1 - correlation**2, 0.0)) * e2)
+# ------------------------------------------------------------------------------------------------
+# Lemma 9: the kernel coefficients
 
 
-def _identity(claim, samples, exact, *, level, tol, params):
-    """A Monte Carlo identity record: mean of ``samples`` == ``exact`` up to ``tol`` (kept in the params)."""
-    return CheckResult.from_samples(claim, samples, exact, "==", level=level, tol=tol,
-                                    params=dict(params, tolerance=float(tol)))
-
-
-def _clopper_pearson(count, total, level):
-    """Exact binomial confidence interval for ``count`` successes out of ``total``."""
-    from scipy import stats
-
-    alpha = 1.0 - level
-    low = 0.0 if count == 0 else float(stats.beta.ppf(alpha / 2, count, total - count + 1))
-    high = 1.0 if count == total else float(stats.beta.ppf(1 - alpha / 2, count + 1, total - count))
-    return low, high
-
-
-def _family_level(level, n_records):
-    """Bonferroni: each of ``n_records`` Monte Carlo intervals at this level gives the family ``level``."""
-    level = validate.probability("level", level)
-    return 1.0 - (1.0 - level) / n_records
-
-
-def _beta(dim, beta_norm, rng):
-    g = rng.standard_normal(dim)
-    return beta_norm * g / np.linalg.norm(g)
-
-
-@register("Lemma 9 coefficients", section="A.2 (proof of Lemma 9)",
-          statement="ReLU kernel coefficients c_p >= (2 pi (p v 1)^3)^-1 for p in {0,1} u even; series certified")
-def check_lemma9_coefficients(*, rng, dim=8, input_radius=1.0, draws=20000, level=0.95, max_degree=200,
-                              n_terms=30, paper_constant=None, paper_exponent=3, rel_tol=REL_TOL):
+@claim("Lemma 9 coefficients", section="A.2 (proof of Lemma 9)", pack=PACK, hypotheses=(hyp.SPHERE,),
+       statement="ReLU kernel coefficients c_p >= (2 pi (p v 1)^3)^-1 for p in {0,1} u even; series certified")
+def check_lemma9_coefficients(*, rng, dim=8, input_radius=1.0, draws=200000, max_degree=200, n_terms=30,
+                              paper_constant=None, paper_exponent=3, kernel_factor=1.0):
     r"""The coefficient bound of Lemma 9's proof, the certified truncation, and the kernel against random features.
 
     Records:
 
-    1. worst degree :math:`p \le` ``max_degree`` (p in {0, 1} or even) of :math:`c_p` against
-       :math:`(\kappa (p\vee1)^e)^{-1}`, :math:`\kappa = 2\pi`, e = 3 (exact values; the all-degree
-       argument of :func:`~boundcheck.symbolic.kernels.bound_ratio_argument` is run and reported);
+    1. :math:`c_p` against :math:`(\kappa(p\vee1)^e)^{-1}` (:math:`\kappa` = ``paper_constant``, default
+       :math:`2\pi`; e = ``paper_exponent``, default 3) at the least-margin degree of
+       :math:`p \in \{0, 1\}\cup\{2\ell\}`, :math:`p \le` ``max_degree`` -- the lemma's range; exact values
+       in float64 (correctly rounded, so the comparison is the exact one up to ties; the exact
+       failures are listed in ``params``);
     2. :math:`\max_{|u|\le1}|K_1(u) - S_N(u)|` (mpmath, 40 digits) against the certified tail
        :math:`K_1(1) - S_N(1)` (exact);
-    3. per order 0 and 1, the Monte Carlo kernel from ``draws`` random features at a random pair
-       against the closed arc-cosine kernel (interval must contain it).
+    3. per order 0 and 1, the mean of ``draws`` random features at a pair of :math:`S^{d-1}(B_x)` with
+       correlation u drawn in [0, 0.9] against ``kernel_factor`` times the arc-cosine kernel K(u),
+       within 5% of K(u).
     """
-    max_degree = validate.integer("max_degree", max_degree, minimum=2, maximum=2000)
-    constant = 2 * sp.pi if paper_constant is None else ex._to_exact(paper_constant)
-    degrees = [p for p in range(max_degree + 1) if p <= 1 or p % 2 == 0]
-    exact = [kern.kernel_coefficient(1, p) for p in degrees]
-    bounds = [1 / (constant * max(p, 1) ** paper_exponent) for p in degrees]
-    ratios = [sp.expand(c / b) for c, b in zip(exact, bounds)]
-    # exact comparison (ratios are rational multiples of powers of pi; sympy decides their sign rigorously)
-    exact_fail = [p for p, r in zip(degrees, ratios) if not bool(r >= 1)]
-    argument = kern.bound_ratio_argument() if paper_constant is None and paper_exponent == 3 else None
-    worst = int(np.argmin([float(r) for r in ratios]))
-    values = np.array([float(c) for c in exact])
-    rhs = np.array([float(b) for b in bounds])
-    rec1 = CheckResult.worst_case("Lemma 9 coefficients", values, rhs, ">=", tol=4 * np.finfo(float).eps * rhs.max(),
-                                  params=dict(part="c_p >= (2 pi (p v 1)^3)^-1", max_degree=max_degree,
-                                              worst_degree=degrees[worst], worst_ratio=float(ratios[worst]),
-                                              exact_failures=exact_fail,
-                                              min_ratio_p_ge_2=min(float(r) for p, r in zip(degrees, ratios) if p >= 2),
-                                              ratio_at_max_degree=float(ratios[-1]),
-                                              asymptotic_ratio=kern.asymptotic_ratio(max_degree),
-                                              all_degree_argument=None if argument is None else
-                                              "verified: c_p >= 1/(2 pi (2l-1)^2 2l) >= 1/(2 pi p^3); ratio minimal "
-                                              "over p >= 2 at p = 4 (8/3), increasing after",
-                                              paper_constant=str(constant), paper_exponent=paper_exponent,
-                                              paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 9 coefficients"]))
-    if exact_fail and rec1.verdict != "VIOLATED":  # the exact comparison overrules rounding
-        rec1.verdict = "VIOLATED"
+    sides = kern.coefficient_bound_sides(max_degree, constant=paper_constant, exponent=paper_exponent)
+    defaults = paper_constant is None and paper_exponent == 3
+    pair_rng, *order_rngs = rng.spawn(3)  # independent sub-streams: the pair, and one per order
+    corr = float(pair_rng.uniform(0.0, 0.9))
+    pair = np.stack(kern.pair_at_correlation(dim, corr, input_radius=input_radius, rng=pair_rng))
+    radius = hyp.input_radius_of(pair)
+    hypotheses = hyp.inputs_on_sphere(pair, radius)
+    ratios = [float(r) for r in sides["ratios"]]
+    bound_rec = worst_case(
+        [float(c) for c in sides["coefficients"]], [float(b) for b in sides["bounds"]], ">=",
+        labels=[f"p = {p}" for p in sides["degrees"]], hypotheses=hypotheses,
+        part=f"c_p >= (2 pi (p v 1)^3)^-1 for p in {{0, 1}} u even, p <= {sides['degrees'][-1]}",
+        params=dict(max_degree=sides["degrees"][-1], exact_failures=sides["failures"],
+                    worst_ratio_degree=sides["degrees"][int(np.argmin(ratios))], min_ratio=min(ratios),
+                    min_ratio_p_ge_2=min(r for p, r in zip(sides["degrees"], ratios) if p >= 2),
+                    ratio_at_p2=ratios[sides["degrees"].index(2)] if 2 in sides["degrees"] else None,
+                    ratio_at_max_degree=ratios[-1], asymptotic_ratio=kern.asymptotic_ratio(sides["degrees"][-1]),
+                    all_degree_argument=("verified: c_2l >= 1/(2 pi (2l-1)^2 2l) >= 1/(2 pi (2l)^3); the ratio is "
+                                         "minimal over even p >= 2 at p = 4 (8/3), increasing after"
+                                         if defaults and kern.bound_ratio_argument() else None),
+                    paper_constant=str(sides["constant"]), paper_exponent=sides["exponent"],
+                    paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 9 coefficients"]))
     worst_err, where, certified = kern.truncation_error(1, n_terms, n_grid=101)
-    rec2 = CheckResult.exact("Lemma 9 coefficients", float(worst_err), float(certified), "<=", tol=1e-25,
-                             params=dict(part=f"sup |K_1(u) - S_N(u)| <= K_1(1) - S_N(1), N = {n_terms}",
-                                         argmax_u=float(where),
-                                         analytic_tail_bound=float(kern.analytic_tail_bound(1, n_terms))))
-    records = [rec1, rec2]
-    pair_rng, *order_rngs = rng.spawn(3)  # independent sub-streams, one per Monte Carlo record
-    corr = float(pair_rng.uniform(-0.9, 0.9))
-    x, x2 = pair_at_correlation(dim, corr, input_radius=input_radius, rng=pair_rng)
-    level = _family_level(level, 2)
+    tail_rec = exact(float(worst_err), float(certified), "<=", tol=CONVERSION_TOL * float(certified),
+                     part=f"sup |K_1(u) - S_N(u)| <= K_1(1) - S_N(1), N = {n_terms}", hypotheses=hypotheses,
+                     params=dict(n_terms=n_terms, argmax_u=float(where),
+                                 analytic_tail_bound=float(kern.analytic_tail_bound(1, n_terms))))
+    records = [bound_rec, tail_rec]
     for order, sub in zip((0, 1), order_rngs):
-        samples = kern.random_feature_samples(x, x2, draws, order=order, input_radius=input_radius,
-                                              rng=sub)
-        records.append(_identity(
-            "Lemma 9 coefficients", samples, float(kern.kernel_value(order, corr)), level=level,
-            tol=rel_tol * float(kern.kernel_value(order, 1.0)),
-            params=dict(part=f"random-feature kernel (order {order}) = arc-cosine closed form", correlation=corr,
-                        dim=dim, n_features=draws)))
+        closed = float(kern.kernel_value(order, corr))
+        samples = kern.random_feature_samples(pair[0], pair[1], draws, order=order, input_radius=radius, rng=sub)
+        records.append(mean(samples, kernel_factor * closed, "==", margin=0.05 * closed,
+                            margin_reason="5% of the closed form K(u) (u in [0, 0.9], so K(u) >= K(0))",
+                            part=f"order {order}: random-feature kernel = arc-cosine closed form at u = {corr:.3f}",
+                            hypotheses=hypotheses,
+                            params=dict(order=order, correlation=corr, dim=dim, n_features=int(draws),
+                                        kernel_factor=kernel_factor)))
     return records
 
 
-@register("Lemma 9", section="A.2",
-          statement="a(w0) with E[relu(w0.x) a] = alpha (beta.x)^p and E a^2 <= 2 pi (p v 1)^3 alpha^2 B_x^2p |beta|^2p")
-def check_lemma9(*, rng, dim=8, input_radius=1.0, draws=20000, level=0.95, degrees=(1, 2, 4), coef=1.0,
-                 beta_norm=1.0, paper_constant=None, paper_exponent=3, rel_tol=REL_TOL,
-                 scales=(0.5, 0.8, 1.25, 2.0), claimed_scaling=None):
+# ------------------------------------------------------------------------------------------------
+# Lemma 9: random features represent alpha (beta.x)^p
+
+
+def _lemma9_degree_records(p, x, beta, *, coef, beta_norm, input_radius, dim, draws, paper_constant, paper_exponent,
+                           identity_factor, moment_factor, hypotheses, rng):
+    """The four records of one degree p (see check_lemma9)."""
+    params = dict(degree=p, coef=coef, beta_norm=beta_norm, input_radius=input_radius, dim=dim)
+    fm = ex.feature_map_norm_sq(p, coef, beta_norm, input_radius)
+    bound = ex.lemma9_paper_bound(p, coef, beta_norm, input_radius, constant=paper_constant, exponent=paper_exponent)
+    printed = exact(float(fm), float(bound), "<=", part=f"p = {p}: E a^2 = feature-map norm^2 <= paper bound",
+                    hypotheses=hypotheses,
+                    params=dict(params, exact_lhs=str(fm), exact_rhs=str(bound), ratio=float(bound / fm),
+                                exact_comparison_holds=bool(bound - fm >= 0),
+                                paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 9"]))
+    sphere = float(ex.sphere_norm_sq(p, coef, beta_norm, input_radius, dim=dim))
+    sphere_rec = exact(sphere, float(fm), "<=", tol=CONVERSION_TOL * float(fm), hypotheses=hypotheses,
+                       part=f"p = {p}: sphere RKHS norm^2 <= feature-map norm^2",
+                       params=dict(params, ratio=sphere / float(fm)))
+    products, second = ex.random_feature_representation(x, beta, coef, p, draws, input_radius=input_radius, rng=rng)
+    target = float(ex.polynomial_target(x, beta, coef, p)[0])  # alpha (B_x |beta|)^p: x lies along beta
+    identity = mean(products[:, 0], identity_factor * target, "==", margin=0.1 * abs(target),
+                    margin_reason="10% of alpha (beta.x)^p at x = B_x beta/|beta|, where it is largest",
+                    part=f"p = {p}: E[relu(w0.x) a(w0)] = alpha (beta.x)^p at x along beta", hypotheses=hypotheses,
+                    params=dict(params, identity_factor=identity_factor, n_features=int(draws)))
+    moment = mean(second, moment_factor * float(fm), "==", margin=0.05 * float(fm),
+                  margin_reason="5% of the closed form", hypotheses=hypotheses,
+                  part=f"p = {p}: E[a(w0)^2] = alpha^2 (B_x |beta|)^2p / c_p",
+                  params=dict(params, moment_factor=moment_factor, n_features=int(draws)))
+    return [printed, sphere_rec, identity, moment]
+
+
+@claim("Lemma 9", section="A.2", pack=PACK, hypotheses=(hyp.SPHERE,), budget_options=("draws", "replicates"),
+       statement="a(w0) with E[relu(w0.x) a] = alpha (beta.x)^p and E a^2 <= 2 pi (p v 1)^3 alpha^2 B_x^2p |beta|^2p")
+def check_lemma9(*, rng, dim=8, input_radius=1.0, draws=200000, degrees=(1, 2, 4), coef=1.0, beta_norm=1.0,
+                 paper_constant=None, paper_exponent=3, identity_factor=1.0, moment_factor=1.0,
+                 scales=(0.5, 0.8, 1.25, 2.0), claimed_scaling=None, replicates=12, scaling_draws=20000):
     r"""Lemma 9: the RKHS norm of :math:`\alpha(\beta^\top x)^p` and an explicit random-feature coefficient.
 
     Per degree p, four records:
 
-    1. exact: :math:`\alpha^2B_x^{2p}\|\beta\|^{2p}/c_p` (the feature-map norm of the proof) against
-       the printed :math:`2\pi(p\vee1)^3\alpha^2B_x^{2p}\|\beta\|^{2p}`;
-    2. exact: the true RKHS norm on :math:`S^{d-1}(B_x)` (Gegenbauer) against the feature-map norm
-       (the ratio says how much the sphere saves);
+    1. exact: :math:`\alpha^2B_x^{2p}\|\beta\|^{2p}/c_p` (the feature-map norm of the proof, and
+       :math:`E[a^2]` of the Hermite coefficient a) against the printed
+       :math:`2\pi(p\vee1)^3\alpha^2B_x^{2p}\|\beta\|^{2p}` (``paper_constant``, ``paper_exponent``);
+    2. exact: the true RKHS norm on :math:`S^{d-1}(B_x)` (Gegenbauer) against the feature-map norm;
     3. Monte Carlo (``draws`` features, importance-sampled along :math:`\hat\beta`):
-       :math:`E[\mathrm{relu}(w_0^\top x)a(w_0)]` at a random input x against
-       :math:`\alpha(\beta^\top x)^p`, with the Hermite coefficient a;
-    4. Monte Carlo: :math:`E[a^2]` against the exact feature-map norm.
+       :math:`E[\mathrm{relu}(w_0^\top x)a(w_0)]` at :math:`x = B_x\hat\beta`, where the target
+       :math:`\alpha(\beta^\top x)^p = \alpha(B_x\|\beta\|)^p` is largest, against ``identity_factor``
+       times it, within 10% of it;
+    4. Monte Carlo :math:`E[a^2]` against ``moment_factor`` times the closed form, within 5% of it.
 
-    Then, for the largest degree, two scaling records: the exponents of the Monte Carlo
-    :math:`E[a^2]` in :math:`B_x` (with :math:`\|\beta\|` fixed) and in :math:`\|\beta\|` (with
-    :math:`B_x` fixed), fitted over ``scales`` against the claimed 2p (``claimed_scaling`` replaces
-    2p, for tests).
+    Then, for the largest degree, the exponents of :math:`E[a^2]` in :math:`B_x` (with
+    :math:`\|\beta\|` fixed) and in :math:`\|\beta\|` (with :math:`B_x` fixed) over ``scales``, from
+    ``replicates`` independent series of ``scaling_draws`` features per point, against 2p
+    (``claimed_scaling`` replaces 2p).
     """
     input_radius = validate.positive("input_radius", input_radius)
     dim = validate.integer("dim", dim, minimum=2)
     setup_rng, scale_rng, *degree_rngs = rng.spawn(2 + len(degrees))  # independent sub-streams
-    beta = _beta(dim, validate.positive("beta_norm", beta_norm), setup_rng)
-    x = sample_sphere(1, dim, input_radius=input_radius, rng=setup_rng)
+    beta = nx.random_direction(dim, validate.positive("beta_norm", beta_norm), rng=setup_rng)
+    x = nx.point_along(beta, input_radius)
+    hypotheses = hyp.inputs_on_sphere(x, hyp.input_radius_of(x))
     records = []
-    level = _family_level(level, 2 * len(degrees) + 2)
     for p, sub in zip(degrees, degree_rngs):  # a loop over the few degrees checked
-        p = kern.check_degree(p)
-        params = dict(degree=p, coef=coef, beta_norm=beta_norm, input_radius=input_radius, dim=dim)
-        fm = ex.feature_map_norm_sq(p, coef, beta_norm, input_radius)
-        bound = ex.lemma9_paper_bound(p, coef, beta_norm, input_radius, constant=paper_constant,
-                                      exponent=paper_exponent)
-        exact_holds = bool(sp.expand(bound - fm) >= 0)
-        rec = CheckResult.exact("Lemma 9", float(fm), float(bound), "<=", tol=4e-16 * float(bound),
-                                params=dict(params, part="feature-map norm^2 <= paper bound", exact_lhs=str(fm),
-                                            exact_rhs=str(bound), ratio=float(bound / fm),
-                                            paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 9"]))
-        if not exact_holds:
-            rec.verdict = "VIOLATED"
-        records.append(rec)
-        sphere = float(ex.sphere_norm_sq(p, coef, beta_norm, input_radius, dim=dim))
-        records.append(CheckResult.exact("Lemma 9", sphere, float(fm), "<=", tol=1e-12 * float(fm),
-                                         params=dict(params, part="sphere RKHS norm^2 <= feature-map norm^2",
-                                                     ratio=sphere / float(fm))))
-        products, second = ex.random_feature_representation(x, beta, coef, p, draws, input_radius=input_radius,
-                                                            rng=sub)
-        target = float(ex.polynomial_target(x, beta, coef, p)[0])
-        scale = abs(coef) * (input_radius * beta_norm) ** p  # sup of |f| on the sphere
-        records.append(_identity("Lemma 9", products[:, 0], target, level=level, tol=rel_tol * scale,
-                                 params=dict(params, part="E[relu(w0.x) a(w0)] = alpha (beta.x)^p")))
-        records.append(_identity("Lemma 9", second, float(fm), level=level, tol=rel_tol * float(fm),
-                                 params=dict(params, part="E[a(w0)^2] = alpha^2 (B_x |beta|)^2p / c_p")))
-    # scaling of E a^2 in B_x and in |beta| (largest degree), each a fit over `scales`
+        records += _lemma9_degree_records(
+            kern.check_degree(p), x, beta, coef=coef, beta_norm=beta_norm, input_radius=input_radius, dim=dim,
+            draws=draws, paper_constant=paper_constant, paper_exponent=paper_exponent,
+            identity_factor=identity_factor, moment_factor=moment_factor, hypotheses=hypotheses, rng=sub)
     p = kern.check_degree(max(degrees))
     claimed = 2 * p if claimed_scaling is None else claimed_scaling
-    unit = beta / np.linalg.norm(beta)
-    xs = x / np.linalg.norm(x)
-    for name, sub in zip(("input_radius", "beta_norm"), scale_rng.spawn(2)):
-        means = []
-        for t in scales:  # a sweep over a few scales, each batched
-            radius = t * input_radius if name == "input_radius" else input_radius
-            b = unit * (t * beta_norm if name == "beta_norm" else beta_norm)
-            _, second = ex.random_feature_representation(radius * xs, b, coef, p, draws, input_radius=radius, rng=sub)
-            means.append(float(np.mean(second)))
-        records.append(CheckResult.from_fit(
-            "Lemma 9", list(scales), means, claimed, "==", level=level,
-            params=dict(degree=p, part=f"E a^2 ~ {name}^(2p): fitted exponent vs 2p", varied=name,
-                        coef=coef, beta_norm=beta_norm, input_radius=input_radius)))
+    for varied, sub in zip(("input_radius", "beta_norm"), scale_rng.spawn(2)):
+        series = nx.lemma9_scaling_series(beta, coef, p, scales, varied=varied, replicates=replicates,
+                                          draws=scaling_draws, input_radius=input_radius, rng=sub)
+        records.append(rate(list(scales), series, claimed, "==", margin=0.05,
+                            margin_reason="E a^2 is exactly homogeneous of degree 2p (no finite-size bias); 0.05 "
+                                          "covers the bias of the log of a Monte Carlo mean (below 1e-3 here)",
+                            part=f"p = {p}: E a^2 ~ {varied}^(2p), fitted exponent vs 2p", hypotheses=hypotheses,
+                            params=dict(degree=p, varied=varied, coef=coef, beta_norm=beta_norm,
+                                        input_radius=input_radius, n_features=int(scaling_draws))))
     return records
 
 
-@register("Lemma 15", section="C.3",
-          statement="E[sigma''(w0.x)((w+.x)^2-(w-.x)^2)] = alpha(beta.x)^p with E[|w+|^4+|w-|^4] <= "
-                    "2 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p")
-def check_lemma15(*, rng, dim=8, input_radius=1.0, draws=20000, level=0.95, degrees=(3, 4), coef=1.0,
-                  beta_norm=1.0, paper_constant=None, claimed_value=None, rel_tol=REL_TOL):
+# ------------------------------------------------------------------------------------------------
+# Lemma 15
+
+
+@claim("Lemma 15", section="C.3", pack=PACK, hypotheses=(hyp.SPHERE,),
+       statement="E[sigma''(w0.x)((w+.x)^2-(w-.x)^2)] = alpha(beta.x)^p with E[|w+|^4+|w-|^4] <= "
+                 "2 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p")
+def check_lemma15(*, rng, dim=8, input_radius=1.0, draws=20000, degrees=(3, 4), coef=1.0, beta_norm=1.0,
+                  paper_constant=None, claimed_value=None, claimed_sign=1.0):
     r"""Lemma 15: the infinite-width quadratic representation (22) and its fourth-moment bound.
 
     Per degree p (p - 2 in {1} or even), three records:
 
-    1. the identity at three correlations :math:`\hat x^\top\hat\beta`, by mpmath quadrature of
-       :math:`a_+` and :math:`a_-` separately (largest absolute error against 0);
+    1. the identity at three inputs of :math:`S^{d-1}(B_x)` with :math:`\hat x^\top\hat\beta` = -0.7,
+       0.2, 0.9, by mpmath quadrature (30 digits) of :math:`a_+` and :math:`a_-` separately: the largest
+       :math:`|\text{left side} - s\,\alpha(\beta^\top x)^p|` (s = ``claimed_sign``) against 0;
     2. exact :math:`\|\beta\|^4E[a^2] = \alpha^2B_x^{2(p-2)}\|\beta\|^{2p}/c_{p-2}` against the printed
-       bound :math:`2\pi((p-2)\vee1)^3\alpha^2B_x^{2(p-2)}\|\beta\|^{2p}`;
+       bound :math:`2\pi((p-2)\vee1)^3\alpha^2B_x^{2(p-2)}\|\beta\|^{2p}` (``paper_constant``);
     3. Monte Carlo :math:`E[\|w_+\|^4 + \|w_-\|^4]` from ``draws`` initial weights against its exact value
-       (``claimed_value`` replaces the exact value, for tests).
+       (or ``claimed_value``), within 5% of the exact value.
     """
     input_radius = validate.positive("input_radius", input_radius)
     beta_norm = validate.positive("beta_norm", beta_norm)
     setup_rng, *degree_rngs = rng.spawn(1 + len(degrees))  # independent sub-streams per degree
-    beta = _beta(dim, beta_norm, setup_rng)
+    beta = nx.random_direction(dim, beta_norm, rng=setup_rng)
+    correlations = (-0.7, 0.2, 0.9)
+    points = nx.points_at_correlations(beta, correlations, input_radius, rng=setup_rng)
+    hypotheses = hyp.inputs_on_sphere(points, hyp.input_radius_of(points))
     records = []
-    level = _family_level(level, len(degrees))
     for p, sub in zip(degrees, degree_rngs):  # a loop over the few degrees checked
         p = kern.check_degree(p, shift=2)
         params = dict(degree=p, coef=coef, beta_norm=beta_norm, input_radius=input_radius, dim=dim)
-        errors, scale = [], abs(coef) * (input_radius * beta_norm) ** p
-        for rho in (-0.7, 0.2, 0.9):  # three quadratures
-            lhs, rhs = ex.lemma15_identity_by_quadrature(rho, p, coef=coef, beta_norm=beta_norm,
+        scale = abs(coef) * (input_radius * beta_norm) ** p
+        errors = []
+        for rho in points @ beta / (input_radius * beta_norm):  # three quadratures
+            lhs, rhs = ex.lemma15_identity_by_quadrature(float(rho), p, coef=coef, beta_norm=beta_norm,
                                                          input_radius=input_radius)
-            errors.append(float(abs(lhs - rhs)))
-        records.append(CheckResult.exact("Lemma 15", max(errors), 0.0, "<=", tol=1e-12 * scale,
-                                         params=dict(params, part="infinite-width identity (quadrature)",
-                                                     correlations=[-0.7, 0.2, 0.9])))
-        exact = ex.lemma15_second_moment(p, coef, beta_norm, input_radius)
+            errors.append(float(abs(lhs - claimed_sign * rhs)))
+        records.append(exact(max(errors), 0.0, "<=", tol=CONVERSION_TOL * scale, hypotheses=hypotheses,
+                             part=f"p = {p}: infinite-width identity (quadrature at 30 digits, compared in float64)",
+                             params=dict(params, correlations=list(correlations), claimed_sign=claimed_sign)))
+        moment = ex.lemma15_second_moment(p, coef, beta_norm, input_radius)
         bound = ex.lemma15_paper_bound(p, coef, beta_norm, input_radius, constant=paper_constant)
-        rec = CheckResult.exact("Lemma 15", float(exact), float(bound), "<=", tol=4e-16 * float(bound),
-                                params=dict(params, part="E|w+|^4 + E|w-|^4 <= paper bound", exact_lhs=str(exact),
-                                            exact_rhs=str(bound), ratio=float(bound / exact),
-                                            paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 15"]))
-        if not bool(sp.expand(bound - exact) >= 0):
-            rec.verdict = "VIOLATED"
-        records.append(rec)
-        # importance sampling along beta-hat: plain Monte Carlo of |w+-|^4 (a Hermite polynomial squared)
-        # is too heavy-tailed for a t-interval; see symbolic.expressivity.importance_initial_weights
-        w0, weights = ex.importance_initial_weights(draws, beta, input_radius=input_radius, rng=sub)
-        w_plus, w_minus = ex.lemma15_directions(w0, beta, coef, p, input_radius=input_radius)
-        fourth = weights * (np.sum(w_plus**2, axis=1) ** 2 + np.sum(w_minus**2, axis=1) ** 2)
-        target = float(exact) if claimed_value is None else float(claimed_value)
-        records.append(_identity("Lemma 15", fourth, target, level=level, tol=rel_tol * float(exact),
-                                 params=dict(params, part="E|w+|^4 + E|w-|^4 = |beta|^4 E a^2")))
+        records.append(exact(float(moment), float(bound), "<=", hypotheses=hypotheses,
+                             part=f"p = {p}: E|w+|^4 + E|w-|^4 <= paper bound",
+                             params=dict(params, exact_lhs=str(moment), exact_rhs=str(bound),
+                                         ratio=float(bound / moment), exact_comparison_holds=bool(bound - moment >= 0),
+                                         paper_vs_derivation=PRINTED_VS_DERIVED["Lemma 15"])))
+        fourth = nx.lemma15_fourth_moment_samples(beta, coef, p, draws, input_radius=input_radius, rng=sub)
+        target = float(moment) if claimed_value is None else float(claimed_value)
+        records.append(mean(fourth, target, "==", margin=0.05 * float(moment), margin_reason="5% of the closed form",
+                            part=f"p = {p}: E|w+|^4 + E|w-|^4 = |beta|^4 E a^2", hypotheses=hypotheses,
+                            params=dict(params, n_draws_initial=int(draws))))
     return records
 
 
-@register("Theorem 7", section="5.2, C.4",
-          statement="W_* = 2 m^-1/4 (w+, w-) has |L^Q(W_*) - L(f_*)| = O(m^-1/2) and |W_*|_{2,4}^4 <= "
-                    "32 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p / delta w.p. 1 - delta/2")
-def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic", draws=16, level=0.95,
-                   instance=None, degree=4, coef=1.0, beta_norm=1.0, widths=(64, 128, 256, 512, 1024, 2048, 4096),
-                   failure_prob=0.1, claimed_exponent=-0.5, paper_constant=None, rel_tol=REL_TOL,
-                   n_prob_draws=2000, n_var_draws=1000, variance_factor=1.0):
+# ------------------------------------------------------------------------------------------------
+# Theorem 7
+
+
+def _theorem7_inputs(instance, rng, n_samples, dim, input_radius):
+    """The instance's x (B_x = max ||x_i||) or fresh inputs on S^{d-1}(B_x)."""
+    if instance is None:
+        x = sample_sphere(n_samples, dim, input_radius=validate.positive("input_radius", input_radius), rng=rng)
+    else:
+        arrays = load_instance(instance, required=("x",)) if isinstance(instance, str) else instance
+        x = validate.matrix("x", arrays["x"])
+    return x, hyp.input_radius_of(x)
+
+
+def _theorem7_series_records(series, widths, reduction, *, claimed_exponent, lipschitz_constant, hypotheses, params):
+    """The rates of the deviation and of the loss gap, the Lipschitz step between them, and C.4's reduction."""
+    deviation = series["max_deviation"].mean(axis=1)  # (replicates, widths): mean over the draws of a replicate
+    dev_rate = rate(widths, deviation, claimed_exponent, "==", margin=0.15,
+                    margin_reason="finite-size bias at 128 <= m <= 4096 measured at +0.014 (deviation x sqrt(m) is "
+                                  "flat within 4% from m = 128 on); |centre + 1/2| + half-width <= 0.12 on 30 seeds",
+                    part="max_i |f^Q_{W*}(x_i) - f_*(x_i)| ~ m^-1/2 (fitted exponent, replicate series)",
+                    hypotheses=hypotheses,
+                    params=dict(params, constant_sqrt_m=float(np.mean(deviation * np.sqrt(widths)))))
+    gap_rate = rate(widths, series["loss_gap"].mean(axis=1), claimed_exponent, "==", margin=0.2,
+                    margin_reason="finite-size bias measured at +0.011; the gap is |a signed mean over inputs|, so "
+                                  "its replicate slopes scatter more: |centre + 1/2| + half-width <= 0.16 on 30 seeds",
+                    part="|L^Q(W*) - L(f*)| ~ m^-1/2 (fitted exponent, replicate series)", hypotheses=hypotheses,
+                    params=dict(params, loss_star=series["loss_star"]))
+    n_rep, n_draw = series["loss_gap"].shape[:2]
+    labels = [f"m = {m}, replicate {r}, draw {j}" for r in range(n_rep) for j in range(n_draw) for m in widths]
+    gap, dev = series["loss_gap"].ravel(), series["mean_deviation"].ravel()
+    lipschitz = worst_case(gap, lipschitz_constant * dev, "<=", tol=8 * EPS * max(1.0, series["loss_star"]),
+                           labels=labels, hypotheses=hypotheses,
+                           part="loss gap of W* <= mean_i |f^Q_{W*}(x_i) - f_*(x_i)| (1-Lipschitz loss; worst draw)",
+                           params=dict(params, lipschitz_constant=lipschitz_constant,
+                                       largest_gap_over_deviation=float(np.max(gap / dev))))
+    errors = [e for row in reduction for e in (row[0] / row[1], row[2])]
+    reduction_labels = [f"m = {m}: {what}" for m in widths for what in ("f^Q_{W*}", "|W*|_{2,4}^4")]
+    reduction_rec = worst_case(errors, 0.0, "<=", tol=4 * widths[-1] * EPS, labels=reduction_labels,
+                               hypotheses=hypotheses,
+                               part="C.4's reduction: f^Q_{W*} = (2/m) sum_r relu(w0r.x) a(w0r) (beta.x)^2 and "
+                                    "|W*|^4 = 8 |beta|^4 (2/m) sum_r a^2 (relative error, network vs formula)",
+                               params=params)
+    return [dev_rate, gap_rate, lipschitz, reduction_rec]
+
+
+def _theorem7_moment_records(x, beta, *, p, coef, beta_norm, input_radius, widths, failure_prob, paper_constant,
+                             n_prob_draws, n_var_draws, variance_width, variance_factor, norm_factor, hypotheses,
+                             params, rng):
+    """E|W*|^4, the variance behind the Chebyshev step, and P(|W*|^4 > printed bound) (see check_theorem7)."""
+    var_rng, norm_rng = rng.spawn(2)
+    expected = float(ex.theorem7_expected_norm(p, coef, beta_norm, input_radius))
+    norms = nx.theorem7_norm_samples(beta_norm, coef, p, widths[-1], n_prob_draws, input_radius=input_radius,
+                                     rng=norm_rng)
+    norm_rec = mean(norms, norm_factor * expected, "==", margin=0.05 * expected, margin_reason="5% of the closed form",
+                    part=f"E|W*|_{{2,4}}^4 = 8 alpha^2 B_x^2(p-2) |beta|^2p / c_{{p-2}} at m = {widths[-1]}",
+                    hypotheses=hypotheses, params=dict(params, width=widths[-1], norm_factor=norm_factor))
+    per_input = ex.theorem7_deviation_second_moment(x, beta, coef, p, variance_width, input_radius=input_radius)
+    exact_ms = float(np.mean(per_input))
+    squares = nx.theorem7_mean_square_samples(x, beta, coef, p, variance_width, n_var_draws,
+                                              input_radius=input_radius, rng=var_rng)
+    var_rec = mean(squares, variance_factor * exact_ms, "==", margin=0.1 * exact_ms,
+                   margin_reason="10% of the closed form (the squared deviations are skewed; 5% needs 4x the draws)",
+                   part=f"mean_i E(f^Q_{{W*}} - f_*)^2(x_i) = (2/m) mean_i (beta.x_i)^4 Var(relu(w0.x_i) a(w0)) "
+                        f"at m = {variance_width}",
+                   hypotheses=hypotheses, params=dict(params, width=variance_width, variance_factor=variance_factor))
+    bound = float(ex.theorem7_paper_norm_bound(p, coef, beta_norm, input_radius, failure_prob=failure_prob,
+                                               constant=paper_constant))
+    count = int(np.sum(norms > bound))
+    prob_rec = proportion(count, n_prob_draws, failure_prob / 2, "<=", hypotheses=hypotheses,
+                          part=f"P(|W*|^4 > printed bound 32 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p / delta) "
+                               f"<= delta/2 at m = {widths[-1]}",
+                          params=dict(params, width=widths[-1], exceedances=count, paper_bound=bound,
+                                      failure_prob=failure_prob, largest_norm4=float(norms.max()),
+                                      bound_over_mean=bound / expected,
+                                      paper_vs_derivation=PRINTED_VS_DERIVED["Theorem 7"]))
+    return [norm_rec, var_rec, prob_rec]
+
+
+@claim("Theorem 7", section="5.2, C.4", pack=PACK, hypotheses=(hyp.SPHERE, hyp.LOSS),
+       budget_options=("replicates", "n_prob_draws", "n_var_draws"),
+       statement="W_* = 2 m^-1/4 (w+, w-) has |L^Q(W_*) - L(f_*)| = O(m^-1/2) and |W_*|_{2,4}^4 <= "
+                 "32 pi ((p-2) v 1)^3 alpha^2 B_x^2(p-2) |beta|^2p / delta w.p. 1 - delta/2")
+def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic", replicates=32, draws=4,
+                   instance=None, degree=4, coef=1.0, beta_norm=1.0, widths=(128, 256, 512, 1024, 2048, 4096),
+                   failure_prob=0.1, claimed_exponent=-0.5, paper_constant=None, n_prob_draws=2000,
+                   n_var_draws=24000, variance_width=32, variance_factor=1.0, norm_factor=1.0,
+                   lipschitz_constant=1.0):
     r"""Theorem 7 at finite width, through Appendix C.4's construction of :math:`W_*`.
 
-    For each width m in ``widths`` and ``draws`` symmetric initializations: the quadratic model
-    :math:`f^Q_{W_*}` (``boundcheck.network.quadratic_model``, :math:`\sigma = \mathrm{relu}^3/6`)
-    on ``n_samples`` inputs of :math:`S^{d-1}(B_x)` (or the instance's ``x``), against
-    :math:`f_*(x) = \alpha(\beta^\top x)^p` with labels :math:`y = \mathrm{sign} f_*`.
+    Inputs: ``n_samples`` points of :math:`S^{d-1}(B_x)`, or the instance's ``x`` with
+    :math:`B_x = \max_i\|x_i\|` (the theorem needs them on that sphere: Lemma 9's representation
+    holds there only). Target :math:`f_*(x) = \alpha(\beta^\top x)^p`, labels :math:`y = \mathrm{sign} f_*`,
+    :math:`\sigma = \mathrm{relu}^3/6`. For each width m in ``widths``, ``replicates`` x ``draws``
+    symmetric initializations. Records:
 
-    Records:
-
-    1. the fitted exponent of :math:`E\max_i|f^Q_{W_*}(x_i) - f_*(x_i)|` in m against ``claimed_exponent``
-       (-1/2, the Chebyshev rate of the proof), which also bounds the loss gap (1-Lipschitz loss);
-    2. the fitted exponent of :math:`E|L^Q(W_*) - L(f_*)|`, reported beside the same claim;
-    3. Monte Carlo :math:`E\|W_*\|_{2,4}^4` at the largest width against the exact
-       :math:`8\alpha^2B_x^{2(p-2)}\|\beta\|^{2p}/c_{p-2}`;
-    4. the Monte Carlo :math:`\frac1n\sum_i(f^Q_{W_*}(x_i) - f_*(x_i))^2` over ``n_var_draws``
-       initializations at the smallest width against its exact mean
-       :math:`\frac{2}{mn}\sum_i(\beta^\top x_i)^4\mathrm{Var}(\mathrm{relu}(w_0^\top x_i)a(w_0))`
-       (the variance behind the proof's Chebyshev step);
-    5. the frequency of :math:`\|W_*\|_{2,4}^4` above the printed bound over ``n_prob_draws``
-       initializations at the largest width, with its Clopper-Pearson interval, against
-       :math:`\delta/2`.
+    1. the exponent of :math:`E\max_i|f^Q_{W_*}(x_i) - f_*(x_i)|` in m (one slope per replicate
+       series) against ``claimed_exponent`` (-1/2, the Chebyshev rate of the proof), within 0.15;
+    2. the exponent of :math:`E|L^Q(W_*) - L(f_*)|` likewise, within 0.2;
+    3. :math:`|L^Q(W_*) - L(f_*)| \le` ``lipschitz_constant`` :math:`\cdot\frac1n\sum_i|f^Q_{W_*}(x_i) - f_*(x_i)|`
+       at the worst draw: the loss's 1-Lipschitz step between records 1 and 2;
+    4. C.4's reduction of :math:`f^Q_{W_*}` and :math:`\|W_*\|_{2,4}^4` to sums over :math:`a(w_{0,r})`,
+       network against formula, at every width (the records below use the formulas);
+    5. Monte Carlo :math:`E\|W_*\|_{2,4}^4` at the largest width (``n_prob_draws`` initializations)
+       against ``norm_factor`` times :math:`8\alpha^2B_x^{2(p-2)}\|\beta\|^{2p}/c_{p-2}`, within 5%;
+    6. Monte Carlo :math:`\frac1n\sum_i(f^Q_{W_*}(x_i) - f_*(x_i))^2` over ``n_var_draws``
+       initializations at width ``variance_width`` against ``variance_factor`` times its exact mean
+       :math:`\frac{2}{mn}\sum_i(\beta^\top x_i)^4\mathrm{Var}(\mathrm{relu}(w_0^\top x_i)a(w_0))`, within 10%;
+    7. the share of those ``n_prob_draws`` initializations with :math:`\|W_*\|_{2,4}^4` above the
+       printed bound (``paper_constant`` replaces :math:`32\pi`) against :math:`\delta/2`.
     """
     p = kern.check_degree(degree, shift=2)
     failure_prob = validate.probability("failure_prob", failure_prob)
-    draws = validate.integer("draws", draws, minimum=2)
     widths = [validate.even_width("width", m) for m in widths]
     if len(widths) < 3:
         raise validate.BoundcheckInputError(f"widths must hold at least 3 widths for a rate fit; got {len(widths)}")
     loss_fn = get_loss(loss)
-    if instance is not None:
-        arrays = load_instance(instance, required=("x",)) if isinstance(instance, str) else instance
-        x = validate.matrix("x", arrays["x"])
-        dim = x.shape[1]
-        input_radius = float(np.max(np.linalg.norm(x, axis=1)))
-    else:
-        x = sample_sphere(n_samples, dim, input_radius=input_radius, rng=rng)
-    beta = _beta(dim, validate.positive("beta_norm", beta_norm), rng)
-    f_star = ex.polynomial_target(x, beta, coef, p)
-    y = np.where(f_star >= 0, 1.0, -1.0)
-    loss_star = float(np.mean(loss_fn.value(y, f_star)))
-    bound = float(ex.theorem7_paper_norm_bound(p, coef, beta_norm, input_radius, failure_prob=failure_prob,
-                                               constant=paper_constant))
-    deviation = np.zeros((len(widths), draws))
-    loss_gap = np.zeros((len(widths), draws))
-    norms = np.zeros((len(widths), draws))
-    for i, m in enumerate(widths):  # a sweep over widths and draws; each evaluation is batched over neurons
-        for j in range(draws):
-            w_init, w_out = symmetric_init(m, dim, input_radius=input_radius, rng=rng)
-            w_star = ex.theorem7_w_star(w_init, beta, coef, p, input_radius=input_radius)
-            f_q = quadratic_model(x, w_init, w_out, w_star, activation="relu3")
-            deviation[i, j] = np.max(np.abs(f_q - f_star))
-            loss_gap[i, j] = abs(float(np.mean(loss_fn.value(y, f_q))) - loss_star)
-            norms[i, j] = float(norm_24(w_star)) ** 4
-    params = dict(degree=p, coef=coef, beta_norm=beta_norm, input_radius=input_radius, dim=dim,
-                  n_samples=x.shape[0], widths=widths, draws=draws, loss=loss_fn.name)
-    if not loss_fn.meets_paper_hypotheses:
-        params["warning"] = "squared loss is not Lipschitz: the paper's hypotheses on the loss fail"
-    level = _family_level(level, 5)
-    mean_dev = deviation.mean(axis=1)
-    rec1 = CheckResult.from_fit("Theorem 7", widths, mean_dev, claimed_exponent, "==", level=level,
-                                params=dict(params, part="max_i |f^Q_{W*}(x_i) - f_*(x_i)| ~ m^-1/2",
-                                            constant_sqrt_m=float(np.mean(mean_dev * np.sqrt(widths)))))
-    mean_gap = loss_gap.mean(axis=1)
-    records = [rec1]
-    if np.all(mean_gap > 0):
-        records.append(CheckResult.from_fit("Theorem 7", widths, mean_gap, claimed_exponent, "==", level=level,
-                                            params=dict(params, part="|L^Q(W*) - L(f*)| ~ m^-1/2",
-                                                        loss_star=loss_star, gap_at_largest=float(mean_gap[-1]))))
-    expected = float(ex.theorem7_expected_norm(p, coef, beta_norm, input_radius))
-    records.append(_identity("Theorem 7", norms[-1], expected, level=level, tol=rel_tol * expected,
-                             params=dict(params, part="E|W*|_{2,4}^4 = 8 alpha^2 B_x^2(p-2) "
-                                                        "|beta|^2p / c_{p-2}", width=widths[-1])))
-    # the concentration constant: E[(f^Q - f_*)(x)^2] = (2/m) (beta.x)^4 Var(relu(w0.x) a(w0)), exact. The
-    # Monte Carlo side needs many initializations (the squared deviations are skewed, and 16 draws undercover),
-    # so it uses f^Q_{W*}(x) = (2/m) sum_{r <= m/2} relu(w0r.x) a(w0r) (beta.x)^2 directly, batched over
-    # n_var_draws initializations at the smallest width (that this equals quadratic_model at W* is tested).
-    m_small = widths[0]
-    w0 = rng.standard_normal((n_var_draws, m_small // 2, dim)) / input_radius
-    a0 = ex.random_feature_coefficient(w0.reshape(-1, dim), beta, coef, p - 2,
-                                       input_radius=input_radius).reshape(n_var_draws, m_small // 2)
-    f_q_many = (2.0 / m_small) * np.einsum("drn,dr->dn", np.maximum(w0 @ x.T, 0.0), a0) * (x @ beta) ** 2
-    per_input = ex.theorem7_deviation_second_moment(x, beta, coef, p, m_small, input_radius=input_radius)
-    exact_ms = float(np.mean(per_input)) * variance_factor  # variance_factor != 1 only in tests
-    records.append(_identity("Theorem 7", np.mean((f_q_many - f_star) ** 2, axis=1), exact_ms, level=level,
-                             tol=rel_tol * exact_ms,
-                             params=dict(params, width=m_small, n_draws_variance=n_var_draws,
-                                         part="mean_i E(f^Q_{W*} - f_*)^2(x_i) = (2/m) mean_i (beta.x_i)^4 "
-                                              "Var(relu(w0.x_i) a(w0)) (exact, quadrature)")))
-    # P(|W*|^4 > bound): |W*|_{2,4}^4 = 8 |beta|^4 (2/m) sum_{r <= m/2} a(w_{0,r})^2 and a depends on w_{0,r} only
-    # through Z_r = B_x w_{0,r} . beta-hat ~ N(0, 1), so many initializations at the largest width are cheap:
-    # one (n_prob_draws, m/2) array of Z (the identity itself is tested against norm_24 of theorem7_w_star).
-    m_big = widths[-1]
-    z = rng.standard_normal((n_prob_draws, m_big // 2))
-    # a(w0) in one dimension: w0 = Z / B_x along beta = |beta| e_1 gives the same values as in dimension d
-    a = ex.random_feature_coefficient(z.reshape(-1, 1) / input_radius, np.array([beta_norm]), coef, p - 2,
-                                      input_radius=input_radius).reshape(z.shape)
-    norms_many = 8.0 * beta_norm**4 * np.mean(a**2, axis=1)
-    count = int(np.sum(norms_many > bound))
-    low, high = _clopper_pearson(count, n_prob_draws, level)
-    freq = count / n_prob_draws
-    verdict = "HOLDS" if high <= failure_prob / 2 else "VIOLATED" if low > failure_prob / 2 else INCONCLUSIVE
-    rec4 = CheckResult("Theorem 7", freq, failure_prob / 2, "<=", failure_prob / 2 - freq, verdict, (low, high),
-                       dict(params, part="P(|W*|^4 > paper bound) <= delta/2 (Clopper-Pearson interval)",
-                            width=m_big, n_draws=n_prob_draws, exceedances=count, paper_bound=bound,
-                            failure_prob=failure_prob, level=level,
-                            paper_vs_derivation=PRINTED_VS_DERIVED["Theorem 7"],
-                            largest_norm4=float(norms_many.max()), bound_over_mean=bound / expected))
-    records.append(rec4)
+    x_rng, beta_rng, series_rng, check_rng, moment_rng = rng.spawn(5)  # independent sub-streams
+    x, radius = _theorem7_inputs(instance, x_rng, n_samples, dim, input_radius)
+    beta = nx.random_direction(x.shape[1], validate.positive("beta_norm", beta_norm), rng=beta_rng)
+    hypotheses = {**hyp.inputs_on_sphere(x, radius), **hyp.loss_assumptions(loss_fn.name)}
+    params = dict(degree=p, coef=coef, beta_norm=beta_norm, input_radius=radius, dim=x.shape[1],
+                  n_samples=x.shape[0], widths=widths, replicates=int(replicates), draws=int(draws), loss=loss_fn.name)
+    series = nx.theorem7_series(x, beta, coef, p, widths, replicates=replicates, draws=draws, loss=loss_fn,
+                                input_radius=radius, rng=series_rng)
+    reduction = [nx.theorem7_reduction_error(x, beta, coef, p, m, input_radius=radius, rng=check_rng) for m in widths]
+    records = _theorem7_series_records(series, widths, reduction, claimed_exponent=claimed_exponent,
+                                       lipschitz_constant=lipschitz_constant, hypotheses=hypotheses, params=params)
+    records += _theorem7_moment_records(
+        x, beta, p=p, coef=coef, beta_norm=beta_norm, input_radius=radius, widths=widths, failure_prob=failure_prob,
+        paper_constant=paper_constant, n_prob_draws=n_prob_draws, n_var_draws=n_var_draws,
+        variance_width=validate.even_width("variance_width", variance_width), variance_factor=variance_factor,
+        norm_factor=norm_factor, hypotheses=hypotheses, params=params, rng=moment_rng)
     return records
 
 
-@register("Section 6 moments", section="6.1",
-          statement="z_+, z_- with E z_+^j = E z_-^j (j < k) and E z_+^k = E z_-^k + 1, exact rational, k = 1..8")
+# ------------------------------------------------------------------------------------------------
+# Section 6.1
+
+
+@claim("Section 6 moments", section="6.1", pack=PACK,
+       statement="z_+, z_- with E z_+^j = E z_-^j (j < k) and E z_+^k = E z_-^k + 1, exact rational, k = 1..8")
 def check_section6_moments(*, rng, orders=tuple(range(1, 9)), pairs=None):
     r"""Section 6.1's randomization variables, constructed and verified exactly for each k in ``orders``.
 
-    One record per k: :math:`E z_+^k - E z_-^k` (exact rational) against 1, with the largest lower
-    moment difference, the support, the probabilities and :math:`E z_+^{k+1} - E z_-^{k+1}` in the
-    params. ``pairs`` (a dict k -> (z_plus, z_minus)) replaces the construction, for tests.
-    The check is exact (no draws); ``rng`` is accepted for the common signature.
+    One record per k (``params["order"] = k``): every requirement -- :math:`E z_+^j - E z_-^j = 0`
+    for j < k, :math:`= 1` for j = k, total masses 1, no negative probability -- exactly (sympy
+    rationals), reported at the requirement farthest from its target. The support, the
+    probabilities and :math:`E z_+^{k+1} - E z_-^{k+1}` (which the remainder term carries) are in
+    the params. ``pairs`` (a dict k -> (z_plus, z_minus)) replaces the construction. The check
+    draws nothing; ``rng`` is accepted for the common signature.
     """
     records = []
     for k in orders:  # a loop over the orders k
         k = validate.integer("order", k, minimum=1)
         z_plus, z_minus = (pairs or {}).get(k) or mom.moment_matching_pair(k)
+        values, targets, labels = mom.requirement_sides(z_plus, z_minus, k)
         info = mom.verify_pair(z_plus, z_minus, k)
-        rec = CheckResult.exact("Section 6 moments", float(info["kth_difference"]), 1.0, "==",
-                                params=dict(order=k, z_plus={str(t): str(q) for t, q in z_plus.items()},
-                                            z_minus={str(t): str(q) for t, q in z_minus.items()},
-                                            max_lower_difference=str(info["max_lower_difference"]),
-                                            next_difference=str(info["next_difference"]),
-                                            is_distribution=info["is_distribution"],
-                                            all_rational=info["all_rational"]))
-        if not info["holds"]:
-            rec.verdict = "VIOLATED"
-        records.append(rec)
+        records.append(worst_case(
+            [float(v) for v in values], [float(t) for t in targets], "==", labels=labels,
+            part=f"k = {k}: E z+^j = E z-^j (j < k), E z+^k - E z-^k = 1, both distributions (exact)",
+            params=dict(order=k, z_plus={str(t): str(q) for t, q in z_plus.items()},
+                        z_minus={str(t): str(q) for t, q in z_minus.items()}, kth_difference=str(values[k]),
+                        next_difference=str(info["next_difference"]), all_rational=info["all_rational"],
+                        exact_holds=info["holds"])))
     return records

@@ -18,14 +18,14 @@ import sympy as sp
 
 from .. import _validate as validate
 from .. import complexity as cx
-from ..run.registry import register
-from ..results import CheckResult
+from ..api import claim, exact
+from . import PACK
 
 __all__ = ["check_section52"]
 
 
-@register("Section 5.2", section="5.2",
-          statement="n_Q/n_L = O(p/d) for alpha (beta.x)^p; 2-XOR: n_Q = O~(d/eps^2) vs NTK Omega(d^2/eps^2)")
+@claim("Section 5.2", section="5.2", pack=PACK,
+       statement="n_Q/n_L = O(p/d) for alpha (beta.x)^p; 2-XOR: n_Q = O~(d/eps^2) vs NTK Omega(d^2/eps^2)")
 def check_section52(*, rng, dim=16, degree=4, accuracy=0.1, failure_prob=0.1, claimed_exponent_d=-1,
                     claimed_exponent_p=1, claimed_xor_exponent_d=-1, form="explicit"):
     r"""Section 5.2: exponents of the predicted sample-size ratios, and where the two bounds cross.
@@ -48,28 +48,27 @@ def check_section52(*, rng, dim=16, degree=4, accuracy=0.1, failure_prob=0.1, cl
     accuracy = validate.probability("accuracy", accuracy)
     failure_prob = validate.probability("failure_prob", failure_prob)
     validate.choice("form", form, cx.FORMS)
-    records = []
     ratio = cx.ratio_expression("single", form=form)
     params = dict(form=form, ratio=str(ratio), claimed="O(p/d)")
-    records.append(CheckResult.exact("Section 5.2", float(cx.exponent(ratio, cx.d)), claimed_exponent_d, "==",
-                                     params=dict(params, part="n_Q/n_L exponent in d")))
-    records.append(CheckResult.exact("Section 5.2", float(cx.exponent(ratio, cx.p)), claimed_exponent_p, "==",
-                                     params=dict(params, part="n_Q/n_L exponent in p (p >= 3)")))
+    # exponents are exact sympy rationals: their float64 values compare exactly
+    records = [exact(float(cx.exponent(ratio, cx.d)), claimed_exponent_d, "==", part="n_Q/n_L exponent in d",
+                     params=dict(params, variable="d")),
+               exact(float(cx.exponent(ratio, cx.p)), claimed_exponent_p, "==", part="n_Q/n_L exponent in p (p >= 3)",
+                     params=dict(params, variable="p"))]
     xor_ratio = cx.ratio_expression("xor", form=form)
-    records.append(CheckResult.exact("Section 5.2", float(cx.exponent(xor_ratio, cx.d)), claimed_xor_exponent_d,
-                                     "==", params=dict(form=form, ratio=str(xor_ratio), claimed="O~(d) better",
-                                                       part="2-XOR n_Q/n_L_lower exponent in d")))
+    records.append(exact(float(cx.exponent(xor_ratio, cx.d)), claimed_xor_exponent_d, "==",
+                         part="2-XOR n_Q/n_L_lower exponent in d",
+                         params=dict(form=form, ratio=str(xor_ratio), claimed="O~(d) better", variable="d")))
 
-    # crossover: symbolic root of the stated ratio, evaluated back; explicit root numerically
+    # crossover: the exact root of the stated ratio, substituted back exactly; the explicit root numerically
     stated = cx.ratio_expression("single", form="stated", degree=degree)
-    roots = sp.solve(sp.Eq(stated, 1), cx.d)
-    root = float(roots[0])
-    back = float(stated.subs(cx.d, root))
+    root = sp.solve(sp.Eq(stated, 1), cx.d)[0]
+    back = sp.simplify(stated.subs(cx.d, root))
     explicit_root = cx.crossover_dim("single", degree, form="explicit", accuracy=accuracy, failure_prob=failure_prob)
     numeric_stated = cx.crossover_dim("single", degree, form="stated", accuracy=accuracy)
-    records.append(CheckResult.exact(
-        "Section 5.2", back, 1.0, "==", tol=1e-12,
-        params=dict(part="stated-form crossover: n_Q/n_L at d*", degree=degree, crossover_stated=root,
+    records.append(exact(
+        float(back), 1.0, "==", part=f"stated-form crossover: n_Q/n_L = 1 at d* = {root} (p = {degree}, exact)",
+        params=dict(degree=degree, crossover_stated=float(root), crossover_stated_exact=str(root),
                     crossover_stated_numeric=numeric_stated, crossover_explicit=explicit_root,
                     accuracy=accuracy, failure_prob=failure_prob,
                     note="explicit form keeps 32 pi/delta and log(2dm) log(mn) at Theorem 7's width")))
@@ -81,7 +80,7 @@ def check_section52(*, rng, dim=16, degree=4, accuracy=0.1, failure_prob=0.1, cl
         dim=dim, n_Q_explicit_at_dim=n_q, n_L_at_dim=n_l, width_theorem7_at_dim=width,
         explicit_note=("with the proofs' explicit factors the quadratic bound is below the NTK's only for d "
                        f"above {explicit_root:.3g} (at d = {dim}: n_Q = {n_q:.3g} vs n_L = {n_l:.3g}); the "
-                       f"printed O~ form crosses at d = {root:.3g}"))
+                       f"printed O~ form crosses at d = {float(root):.3g}"))
     for rec in records:
         rec.params.setdefault("hidden_constant", "C = 1 in both bounds (unknown absolute constants)")
     return records

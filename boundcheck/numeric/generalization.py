@@ -54,7 +54,7 @@ from . import rademacher as _rad
 
 __all__ = ["lemma8_sides", "clopper_pearson", "equation4_exceedance", "equation4_exact_probability",
            "project_24_ball", "fit_quadratic_model", "coupling_terms", "theorem6_terms", "generalization_gaps",
-           "THEOREM6_ACTIVATIONS"]
+           "THEOREM6_ACTIVATIONS", "theorem6_repetition"]
 
 #: Activations for which the explicit constants of the coupling terms are derived here.
 THEOREM6_ACTIVATIONS = {"relu3": {"sigma1_const": 0.5, "sigma2_lipschitz": 1.0}}
@@ -293,3 +293,28 @@ def generalization_gaps(x, y, x_test, y_test, w_init, w_out, w_move, *, loss="lo
     return {"network_gap": test_net - train_net, "quadratic_gap": test_quad - train_quad,
             "train_network": train_net, "test_network": test_net, "train_quadratic": train_quad,
             "test_quadratic": test_quad}
+
+
+def theorem6_repetition(x, y, x_test, y_test, w_init, w_out, w_move=None, *, radius, loss="logistic",
+                        activation="relu3", steps=150, sign_draws=32, rng):
+    r"""One repetition of Theorem 6: fit W in the (2,4)-ball (unless ``w_move`` is given), measure its
+    gaps and every term of the bound.
+
+    :math:`B_x = \max_i\|x_i\|` over the training and the test inputs. Returns a dict:
+    ``network_gap``, ``quadratic_gap`` (:func:`generalization_gaps`), ``terms``
+    (:func:`theorem6_terms`), ``w_move`` (the W measured), ``input_radius`` and ``in_ball``
+    (every input within :math:`B_x`, up to rounding).
+    """
+    inputs = np.concatenate([np.asarray(x, dtype=np.float64), np.asarray(x_test, dtype=np.float64)])
+    norms = np.linalg.norm(inputs, axis=1)
+    input_radius = float(np.max(norms))
+    if w_move is None:
+        w_move, _ = fit_quadratic_model(x, y, w_init, w_out, radius=radius, loss=loss, activation=activation,
+                                        steps=steps, rng=rng)
+    measured = generalization_gaps(x, y, x_test, y_test, w_init, w_out, w_move, loss=loss, activation=activation,
+                                   sign_draws=sign_draws, rng=rng)
+    signs = _rad.sample_rademacher(sign_draws, np.shape(x)[0], rng=rng)
+    terms = theorem6_terms(x, w_init, w_out, signs, radius=radius, input_radius=input_radius, activation=activation)
+    return {"network_gap": measured["network_gap"], "quadratic_gap": measured["quadratic_gap"], "terms": terms,
+            "w_move": np.asarray(w_move), "input_radius": input_radius,
+            "in_ball": bool(np.all(norms <= input_radius * (1 + 1e-9)))}

@@ -192,7 +192,7 @@ def importance_initial_weights(n_features, beta, *, input_radius=1.0, proposal_v
 
     Returns ``(w_init, weights)`` of shapes (n_features, dim) and (n_features,).
     """
-    n_features = validate.integer("n_features", n_features, minimum=2)
+    n_features = validate.integer("n_features", n_features, minimum=1)
     beta = validate.vector("beta", beta)
     input_radius = validate.positive("input_radius", input_radius)
     proposal_var = validate.positive("proposal_var", proposal_var)

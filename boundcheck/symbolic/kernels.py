@@ -47,7 +47,7 @@ __all__ = [
     "series_coefficients", "double_factorial_coefficient", "paper_lower_bound", "coefficient_rows",
     "bound_ratio_argument", "tail_bound", "analytic_tail_bound", "truncation_error", "random_feature_samples",
     "check_degree", "sphere_moment", "legendre_polynomial", "harmonic_dimension", "sphere_eigenvalue",
-    "power_projection", "asymptotic_ratio",
+    "power_projection", "asymptotic_ratio", "lemma9_degrees", "coefficient_bound_sides", "pair_at_correlation",
 ]
 
 #: The variable of the kernels, :math:`u = x^\top x' / B_x^2 \in [-1, 1]`.
@@ -387,7 +387,7 @@ def random_feature_samples(x, x_other, n_features, *, order=1, input_radius=1.0,
     order = _order(order)
     x = validate.vector("x", x)
     x_other = validate.vector("x_other", x_other, length=x.shape[0])
-    n_features = validate.integer("n_features", n_features, minimum=2)
+    n_features = validate.integer("n_features", n_features, minimum=1)
     input_radius = validate.positive("input_radius", input_radius)
     w = rng.standard_normal((n_features, x.shape[0])) / input_radius
     pre = w @ np.stack([x, x_other]).T  # (n_features, 2)
@@ -492,3 +492,46 @@ def sphere_eigenvalue(order, degree, dim, dps=30):
 
         value = norm * mpmath.quad(lambda t: kern(t) * mpmath.polyval(coeffs, t) * (1 - t**2) ** expo, [-1, 0, 1])
         return +value
+
+
+# --------------------------------------------------------------------------------------------
+# the two sides of Lemma 9's coefficient bound, and points at a given correlation
+
+
+def lemma9_degrees(max_degree):
+    r"""The degrees of Lemma 9 up to ``max_degree``: :math:`p \in \{0, 1\} \cup \{2\ell\}_{\ell \ge 1}`.
+
+    The lemma (and the sum in its proof) runs over these degrees only; for odd :math:`p \ge 3`
+    the ReLU coefficient :math:`c_p` vanishes and no bound is claimed.
+    """
+    max_degree = validate.integer("max_degree", max_degree, minimum=0, maximum=2000)
+    return [p for p in range(max_degree + 1) if p <= 1 or p % 2 == 0]
+
+
+def coefficient_bound_sides(max_degree, *, constant=None, exponent=3):
+    r"""Both sides of :math:`c_p \ge (\kappa (p\vee1)^e)^{-1}` over :func:`lemma9_degrees`, exactly.
+
+    :math:`\kappa` = ``constant`` (default :math:`2\pi`) and e = ``exponent`` (default 3) are the
+    printed ones; tests and the trust suite hand in others. Returns a dict: ``degrees``,
+    ``coefficients`` and ``bounds`` (sympy numbers), ``ratios`` (:math:`c_p` over the bound, exact),
+    ``failures`` (degrees where the exact comparison fails).
+    """
+    from .expressivity import _to_exact  # the one reader of a user's number as an exact one
+
+    degrees = lemma9_degrees(max_degree)
+    kappa = 2 * sp.pi if constant is None else _to_exact(constant)
+    exponent = validate.integer("exponent", exponent, minimum=0)
+    coefficients = [kernel_coefficient(1, p) for p in degrees]
+    bounds = [1 / (kappa * max(p, 1) ** exponent) for p in degrees]
+    ratios = [sp.expand(c / b) for c, b in zip(coefficients, bounds)]
+    failures = [p for p, r in zip(degrees, ratios) if not bool(r >= 1)]  # sympy decides the sign exactly
+    return dict(degrees=degrees, coefficients=coefficients, bounds=bounds, ratios=ratios, failures=failures,
+                constant=kappa, exponent=exponent)
+
+
+def pair_at_correlation(dim, correlation, *, input_radius=1.0, rng):
+    r"""Two points of :math:`S^{d-1}(B_x)` with :math:`x^\top x'/B_x^2 =` ``correlation`` (random orientation)."""
+    dim = validate.integer("dim", dim, minimum=2)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, 2)))
+    e1, e2 = q[:, 0], q[:, 1]
+    return input_radius * e1, input_radius * (correlation * e1 + math.sqrt(max(1 - correlation**2, 0.0)) * e2)

@@ -23,7 +23,7 @@ import sympy as sp
 
 from .. import _validate as validate
 
-__all__ = ["moment_matching_pair", "moment_differences", "verify_pair", "sample_pair"]
+__all__ = ["moment_matching_pair", "moment_differences", "verify_pair", "sample_pair", "requirement_sides"]
 
 
 def _exact(value):
@@ -89,3 +89,24 @@ def sample_pair(order, size, *, rng):
         probs = np.array([float(q) for q in dist.values()], dtype=np.float64)
         out.append(rng.choice(points, size=size, p=probs / probs.sum()))
     return out[0], out[1]
+
+
+def requirement_sides(z_plus, z_minus, order):
+    r"""The two sides of every requirement of Section 6.1 for ``order`` k, exactly (sympy).
+
+    Returns ``(values, targets, labels)``: :math:`E z_+^j - E z_-^j` against 0 for j < k (j = 0 is
+    the difference of total masses) and against 1 for j = k; each distribution's total mass
+    against 1; and each distribution's smallest probability, clipped above at 0, against 0 (a
+    negative probability shows as itself). All requirements are equalities.
+    """
+    k = validate.integer("order", order, minimum=1)
+    diffs = moment_differences(z_plus, z_minus, k)
+    values = list(diffs)
+    targets = [sp.Integer(0)] * k + [sp.Integer(1)]
+    labels = [f"E z+^{j} - E z-^{j}" for j in range(k + 1)]
+    for name, dist in (("z+", z_plus), ("z-", z_minus)):
+        probs = [_exact(q) for q in dist.values()]
+        values += [sp.Add(*probs), sp.Min(sp.Integer(0), *probs)]
+        targets += [sp.Integer(1), sp.Integer(0)]
+        labels += [f"total mass of {name}", f"smallest probability of {name} (if negative)"]
+    return values, targets, labels
