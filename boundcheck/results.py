@@ -401,10 +401,10 @@ def _tolerance(params, relation, tolerance, tolerance_reason):
     return tolerance
 
 
-def _with_interval(lhs, rhs, relation, evidence, params, level):
+def _with_interval(lhs, rhs, relation, evidence, params, level, claim=None):
     params["evidence"] = evidence
     params.setdefault("level", float(level))
-    rec = CheckResult(None, float(lhs), float(rhs), relation, _slack(float(lhs), float(rhs), relation), INCONCLUSIVE,
+    rec = CheckResult(claim, float(lhs), float(rhs), relation, _slack(float(lhs), float(rhs), relation), INCONCLUSIVE,
                       None, params)
     return rec.at_level(level)
 
@@ -471,7 +471,7 @@ def mean(samples, rhs, relation, *, margin=None, margin_reason=None, tolerance=0
         summary["sd"] = math.nan  # a non-finite draw: no interval, INCONCLUSIVE
         params["note_nonfinite"] = f"{int(np.sum(~np.isfinite(samples)))} non-finite draws"
     params["n_draws"] = summary["n"]
-    return _with_interval(summary["mean"], rhs, relation, dict(kind="mean", **summary), params, level)
+    return _with_interval(summary["mean"], rhs, relation, dict(kind="mean", **summary), params, level, claim)
 
 
 def paired(lhs_samples, rhs_samples, relation, *, margin=None, margin_reason=None, tolerance=0.0,
@@ -495,7 +495,7 @@ def paired(lhs_samples, rhs_samples, relation, *, margin=None, margin_reason=Non
         evidence["diff_var"] = math.nan
         params["note_nonfinite"] = "non-finite draws"
     params.update(n_draws=evidence["n"], paired=True)
-    return _with_interval(evidence["lhs_mean"], evidence["rhs_mean"], relation, evidence, params, level)
+    return _with_interval(evidence["lhs_mean"], evidence["rhs_mean"], relation, evidence, params, level, claim)
 
 
 def _paired_moments(lhs_samples, rhs_samples):
@@ -538,7 +538,7 @@ def proportion(successes, trials, rhs, relation, *, margin=None, margin_reason=N
     _equivalence(params, relation, margin, margin_reason, required=True)
     params["trials"] = trials
     evidence = dict(kind="proportion", successes=successes, trials=trials)
-    return _with_interval(successes / trials, rhs, relation, evidence, params, level)
+    return _with_interval(successes / trials, rhs, relation, evidence, params, level, claim)
 
 
 def rate(xs, ys, claimed_exponent, relation, *, margin=None, margin_reason=None, tolerance=0.0,
@@ -578,7 +578,7 @@ def rate(xs, ys, claimed_exponent, relation, *, margin=None, margin_reason=None,
         slope = float(np.mean(slopes))
         evidence = dict(kind="rate_replicates", slopes=slopes)
         params.update(replicates=len(slopes), fitted_constant=float(np.exp(np.nanmean(np.log([f[3] for f in fits])))))
-    return _with_interval(slope, claimed_exponent, relation, evidence, params, level)
+    return _with_interval(slope, claimed_exponent, relation, evidence, params, level, claim)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -216,18 +216,14 @@ def make_cells(config):
 def run_cell(claim_label, seed, options):
     """Run one cell in this process; return its records as JSON-ready dicts.
 
-    Calls the claim's check directly (so any keyword it accepts can be set) with
-    ``rng=numpy.random.default_rng(seed)``. Top-level so worker processes and Dask can pickle it.
+    A cell is a run of its own (:func:`boundcheck.run.runner.run_claims`): any keyword the check
+    accepts can be set, the Generator is ``numpy.random.default_rng(seed)``, and the records are
+    calibrated as one run. Top-level so worker processes and Dask can pickle it.
     """
-    claim = get_claim(claim_label)
-    out = claim.check(rng=np.random.default_rng(seed), **options)
-    records = out if isinstance(out, list) else [out]
-    dicts = []
-    for record in records:
-        record.seed = int(seed)
-        record.params.setdefault("statement", claim.statement)
-        dicts.append(record.to_dict())
-    return dicts
+    from .runner import run_claims
+
+    run = run_claims([claim_label], seed=int(seed), options=options, strict=True)
+    return [record.to_dict() for record in run.records]
 
 
 def _timed_cell(claim_label, seed, options):
