@@ -16,7 +16,8 @@ import tempfile
 import numpy as np
 
 from .. import _validate as validate
-from ..run.registry import get_claim, run_claim
+from ..run.registry import get_claim
+from ..run.runner import run_claim
 
 NAME = "rates"
 HELP = "fitted rates in m of the landscape / coupling / higher-order claims, with a log-log plot"
@@ -72,6 +73,8 @@ def plot_rates(records, path):
     for ax, rec in zip(axes.ravel(), records):
         xs = np.asarray(rec.params["fit_x"], dtype=float)
         ys = np.asarray(rec.params["fit_y"], dtype=float)
+        if ys.ndim == 2:  # replicate series: their geometric mean
+            ys = np.exp(np.mean(np.log(ys), axis=0))
         const = rec.params.get("fitted_constant", float(np.exp(np.mean(np.log(ys)) - rec.lhs * np.mean(np.log(xs)))))
         grid = np.geomspace(xs.min(), xs.max(), 50)
         ax.loglog(xs, ys, "o", color="C0", label="measured")
