@@ -331,3 +331,20 @@ def test_rates_command_writes_rows_and_a_figure(tmp_path):
     assert "fitted" in text and "claimed" in text
     assert main(["rates", "--claim", "Lemma 11", "--plot", str(tmp_path / "missing" / "f.png")]) == 2
     assert main(["rates", "--claim", "No such claim"]) == 2
+
+
+@pytest.mark.parametrize("label,options", [
+    ("Section 3 scalings", dict(replicates=2, widths=(64, 128, 256), draws=50)),
+    ("Lemma 10", dict(draws=1)),
+    ("Lemma 11", dict(replicates=2, widths=(64, 128, 256), w_draws=1)),
+    ("Lemma 12", dict(replicates=2, widths=(64, 128, 256), draws=16)),
+    ("Lemma 14", dict(replicates=2, widths=(64, 128, 256), draws=16)),
+])
+def test_every_record_evaluates_the_declared_hypotheses(label, options):
+    from boundcheck.run import runner
+    from boundcheck.run.registry import _REGISTRY
+
+    entry = _REGISTRY[f"bai-lee-2020: {label}"]
+    records = runner._records(entry, entry.check(rng=np.random.default_rng(16), **options), 16, options)
+    assert entry.hypotheses and all(set(entry.hypotheses) <= set(r.hypotheses) for r in records)
+    assert all(r.claim == label for r in records)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
-from ..activations import check_assumption_a
 from ..api import claim, hyp, mean, rate, worst_case
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
@@ -34,16 +33,6 @@ WIDTHS = (64, 128, 256, 512, 1024, 2048)
 #: Widths of the sweeps of Lemmas 12-14, whose cells run the randomized landscape.
 LANDSCAPE_WIDTHS = (64, 128, 256, 512, 1024)
 LEVEL_NOTE = "interval: Student t over the slopes of independent replicate sweeps"
-
-
-def _constant(activation):
-    """Assumption A's C for ``activation``; bad input when the activation violates Assumption A."""
-    result = check_assumption_a(activation)
-    if not result.holds:
-        raise validate.BoundcheckInputError(
-            f"activation must satisfy Assumption A for the bounds of Appendix B (e.g. 'relu3'); {activation!r} "
-            f"fails the clause {result.failing_clause}")
-    return float(result.constant)
 
 
 def _instance(instance, required):
@@ -173,8 +162,8 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
                                      extremal_points, extremizers)
     if instance is not None and "w_move" in arrays:
         moves, labels = [arrays["w_move"]] + moves, ["the instance's w_move"] + labels
-    lhs, rhs = cp.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=_constant(activation),
-                                activation=activation)
+    lhs, rhs = cp.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius,
+                                constant=cp.assumption_constant(activation), activation=activation)
     return worst_case(lhs, bound_factor * rhs, "<=", labels=labels, hypotheses=hyp.inputs_in_ball(x, input_radius),
                       part="max_x |f^Q_W(x)| <= (C/2) t B_x^2 ||W||_{2,4}^2, worst W",
                       params=dict(width=w_init.shape[0], dim=x.shape[1], radius=radius, input_radius=input_radius,
@@ -209,7 +198,7 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
         widths = ()
     else:
         x, w_init, w_out = _sampled(rng, n_samples, width, dim, input_radius)
-    input_radius, constant = hyp.input_radius_of(x), _constant(activation)
+    input_radius, constant = hyp.input_radius_of(x), cp.assumption_constant(activation)
     extremizers = [("argmax_W E_Sigma (f^L)^2", lambda p: cp.linear_second_moment_extremizer(
                         p, w_init, radius, activation=activation)),
                    ("large-remainder W", lambda p: cp.remainder_extremizer(p, w_init, radius, activation=activation))]
@@ -270,7 +259,7 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
     signs = cp.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
     samples = cp.coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
     bound = cp.coupling_bound(kind, cp.bound_context(w_init, w_move, w_star, input_radius=input_radius,
-                                                     constant=_constant(activation)))
+                                                     constant=cp.assumption_constant(activation)))
     loss_met = hyp.loss_assumptions(loss)
     side = 1.0 if np.mean(samples) >= 0 else -1.0  # |E X| <= b: the whole interval of side * X below b
     records = [mean(side * samples, bound_factor * bound, "<=", part=part,

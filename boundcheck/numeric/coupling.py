@@ -45,8 +45,8 @@ from ..network import norm_24, quadratic_model, symmetric_init
 from .landscape import init_sup
 
 __all__ = [
-    "planted_problem", "aligned_move", "random_in_ball", "bound_context", "lemma10_bound", "lemma11a_bound",
-    "lemma11b_bound", "lemma12_bound", "lemma13_bound", "lemma14_bound",
+    "planted_problem", "aligned_move", "random_in_ball", "assumption_constant", "bound_context", "lemma10_bound",
+    "lemma11a_bound", "lemma11b_bound", "lemma12_bound", "lemma13_bound", "lemma14_bound",
     # quantities of the checks (appended for the verdict rule of issue 11)
     "pooled_sweep", "fitted_exponent", "pooled_power_law", "SECTION3_MOVES", "one_sided_move", "section3_move",
     "sign_draws", "linear_term_for_signs", "linear_second_moment", "section3_cell", "quadratic_model_extremizer",
@@ -121,6 +121,18 @@ def planted_problem(n_samples, width, dim, *, radius_star=None, input_radius=1.0
         if label_noise:
             y = np.where(rng.random(n_samples) < label_noise, -y, y)
     return dict(x=x, y=y, w_init=w_init, w_out=w_out, w_star=w_star)
+
+
+def assumption_constant(activation):
+    """Assumption A's C for ``activation`` (the C of every bound here); bad input when it violates Assumption A."""
+    from ..activations import check_assumption_a
+
+    result = check_assumption_a(activation)
+    if not result.holds:
+        raise validate.BoundcheckInputError(
+            f"activation must satisfy Assumption A for the bounds of Appendix B (e.g. 'relu3'); {activation!r} "
+            f"fails the clause {result.failing_clause}")
+    return float(result.constant)
 
 
 def bound_context(w_init, w_move, w_star=None, *, input_radius=1.0, constant=1.0):
