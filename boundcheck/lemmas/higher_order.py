@@ -90,7 +90,7 @@ def _section6_order(rng, k, *, widths, replicates, n_samples, dim, scale, activa
 
 @claim("Section 6", statement="with moment-matched z_+, z_-: f^(k) = O(1) dominates, f^(1..k-1) and the "
        "remainder are O(m^-1/(2k))", section="6.1", pack=PACK, budget_options=("replicates",))
-def check_section6(*, rng, n_samples=32, dim=4, activation="softplus", orders=(2, 3, 4),
+def check_section6(*, rng, n_samples=16, dim=4, activation="softplus", orders=(2, 3, 4),
                    widths=(64, 256, 1024, 4096), replicates=10, scale=1.0, claimed_exponent=None, kth_exponent=0.0):
     r"""Section 6.1 for each k in ``orders``: three records, each an exponent in m from ``replicates``
     independent sweeps over ``widths`` of sizes exact over z (root mean squares over inputs of
