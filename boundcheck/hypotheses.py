@@ -25,6 +25,7 @@ __all__ = [
     "input_radius_of", "inputs_on_sphere", "inputs_in_ball", "symmetric_init", "width_condition",
     "loss_assumptions", "assumption_a", "equation4", "in_ball_24", "INIT_SCALE", "init_scale",
     "LOSS_CURVATURE", "loss_curvature", "SOSP", "approximate_sosp",
+    "NO_CANCELLATION", "no_sign_cancellation",
 ]
 
 SPHERE = "inputs on the sphere ||x|| = B_x"
@@ -38,6 +39,7 @@ IN_BALL_24 = "W in the (2,4)-ball ||W||_{2,4} <= B_w"
 INIT_SCALE = "initialization scale (3): w_{0,r} ~ N(0, B_x^-2 I_d)"
 LOSS_CURVATURE = "loss: convex, l'' <= 1 (all that Lemma 1's proof, B.1, uses)"
 SOSP = "W is an approximate second-order stationary point"
+NO_CANCELLATION = "no sign cancellation across a_r: the moving rows w_r != 0 share one output sign a_r"
 
 #: Relative slack allowed when comparing norms computed in float64.
 _RTOL = 1e-9
@@ -145,3 +147,20 @@ def init_scale(w_init, input_radius, *, false_alarm=1e-4):
     statistic = float(np.sum(distinct**2)) * input_radius**2
     low, high = stats.chi2.ppf([false_alarm / 2, 1 - false_alarm / 2], df=count)
     return {INIT_SCALE: bool(count > 0 and low <= statistic <= high)}
+
+
+def no_sign_cancellation(w_move, w_out):
+    r"""No sign cancellation across :math:`a_r` in :math:`f^Q_W`: the rows :math:`w_r \ne 0` of the
+    movement all have the same output sign :math:`a_r`.
+
+    :math:`f^Q_W(x) = \frac{1}{2\sqrt m}\sum_r a_r\sigma''(w_{0,r}^\top x)(w_r^\top x)^2`; with
+    :math:`\sigma'' \ge 0` (``relu3``: :math:`\sigma'' = \mathrm{relu}`; softplus) every term then has
+    the sign of that :math:`a_r`, so the :math:`m/2` terms of size :math:`m^{-1}` add up to order 1.
+    Rows of both signs (for example independent random rows on all neurons) cancel on average and
+    leave :math:`f^Q = O(m^{-1/2})`. Aligned rows are not needed: independent random rows on the
+    :math:`a_r = +1` half meet this.
+    """
+    w_move = np.asarray(w_move, dtype=np.float64)
+    w_out = np.asarray(w_out, dtype=np.float64)
+    moving = np.any(w_move != 0.0, axis=1)
+    return {NO_CANCELLATION: bool(np.unique(np.sign(w_out[moving])).size <= 1)}

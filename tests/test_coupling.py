@@ -1,16 +1,32 @@
-"""Tests of boundcheck.numeric.coupling (the bounds of Lemmas 10-14 against exact enumeration of all
-sign patterns on tiny problems) and of the registered checks of boundcheck.lemmas.coupling."""
+"""Tests of boundcheck.numeric.coupling (the bounds and quantities of Section 3 and Lemmas 10-14 against
+exact enumeration of all sign patterns, Monte Carlo and closed forms on small problems) and of the
+registered checks of boundcheck.lemmas.coupling (HOLDS at defaults; planted errors VIOLATED; degenerate
+draws INCONCLUSIVE; hypotheses evaluated on the arrays)."""
 
 import itertools
 
 import numpy as np
 import pytest
 
+from boundcheck import hypotheses as hyp
 from boundcheck.lemmas import coupling as lc
-from boundcheck.network import network, quadratic_model, randomized_network, randomized_taylor_term
+from boundcheck.network import (network, norm_24, quadratic_model, randomized_network, randomized_taylor_term,
+                                symmetric_init)
 from boundcheck.numeric import coupling as cp
 from boundcheck.numeric import landscape as ls
-from boundcheck.results import HOLDS, VIOLATED
+from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
+
+#: The level every interval record gets in the default battery (about 60 interval records).
+BATTERY_LEVEL = 1 - 0.05 / 60
+
+
+def _judged(records):
+    records = records if isinstance(records, list) else [records]
+    return [r.at_level(BATTERY_LEVEL) for r in records]
+
+
+def _verdicts(records):
+    return [r.verdict for r in _judged(records)]
 
 
 def _all_signs(m):
@@ -23,6 +39,10 @@ def _tiny(rng, m=8, d=3, radius=3.0, n=30):
     return prob, w
 
 
+# ------------------------------------------------------------------------------------------------
+# quantities (boundcheck.numeric.coupling)
+
+
 def test_planted_problem_output_scale_and_norms():
     rng = np.random.default_rng(1)
     prob = cp.planted_problem(200, 64, 5, rng=rng, output_scale=1.5)
@@ -31,8 +51,6 @@ def test_planted_problem_output_scale_and_norms():
     assert set(np.unique(prob["y"])) == {-1.0, 1.0}
     fixed = cp.planted_problem(20, 64, 5, rng=rng, radius_star=0.7)
     assert ls.init_sup(fixed["w_init"], 1.0) > 0
-    from boundcheck.network import norm_24
-
     assert norm_24(fixed["w_star"]) == pytest.approx(0.7)
     assert norm_24(cp.aligned_move(fixed["w_out"], 5, 2.0, rng=rng)) == pytest.approx(2.0)
 
@@ -64,8 +82,13 @@ def test_lemma12_to_14_bounds_hold_exactly_over_all_signs(loss):
     assert abs(np.mean(s["risk"]) - s["clean_risk"]) <= cp.lemma12_bound(ctx)
     assert abs(np.mean(s["grad_inner"]) - s["clean_grad_inner"]) <= cp.lemma13_bound(ctx)
     assert abs(np.mean(s["hess_form"]) - s["clean_hess_form"]) <= cp.lemma14_bound(ctx)
-    # the control variates are exactly mean zero over all signs
+    # the control variates are exactly mean zero over all signs, so the samples keep the exact mean
     assert abs(np.mean(s["control"])) < 1e-13 and abs(np.mean(s["hess_control"])) < 1e-13
+    args = (prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, prob["w_star"], signs)
+    assert np.mean(cp.coupling_samples("risk", *args, loss=loss)) == pytest.approx(
+        np.mean(s["risk"]) - s["clean_risk"], abs=1e-13)
+    assert np.mean(cp.coupling_samples("hessian", *args, loss=loss)) == pytest.approx(
+        np.mean(s["hess_form"]) - s["clean_hess_form"], abs=1e-13)
 
 
 def test_network_of_randomized_sides_matches_foundation():
@@ -79,50 +102,222 @@ def test_network_of_randomized_sides_matches_foundation():
     np.testing.assert_allclose(s["outputs"][0], single, rtol=1e-12)
 
 
-FAST = dict(n_samples=48, width=128, dim=4, widths=(32, 64, 128, 256, 512))
+def test_remainder_over_signs_against_enumeration(rng):
+    # Delta = f_{W0+W Sigma} - f_{W0} - f^L - f^Q through the network module, over all 2^10 sign patterns
+    m, d = 10, 3
+    x = rng.standard_normal((6, d))
+    w_init, w_out = rng.standard_normal((m, d)), rng.choice([-1.0, 1.0], size=m)  # not symmetric: f_{W0} != 0
+    w_move = 0.7 * rng.standard_normal((m, d))
+    signs = _all_signs(m)
+    delta = (randomized_network(x, w_init, w_out, w_move, signs) - network(x, w_init, w_out)
+             - randomized_taylor_term(x, w_init, w_out, w_move, signs, 1) - quadratic_model(x, w_init, w_out, w_move))
+    np.testing.assert_allclose(cp.remainder_sup_over_signs(x, w_init, w_out, w_move), np.max(np.abs(delta), axis=0),
+                               rtol=1e-10)
+    np.testing.assert_allclose(cp.remainder_for_signs(x, w_init, w_out, w_move, signs[:50]), delta[:50], atol=1e-12)
+    np.testing.assert_allclose(cp.linear_term_for_signs(x, w_init, w_out, w_move, signs[:50]),
+                               randomized_taylor_term(x, w_init, w_out, w_move, signs[:50], 1), atol=1e-12)
+    lin = randomized_taylor_term(x, w_init, w_out, w_move, signs, 1)
+    np.testing.assert_allclose(cp.linear_second_moment(x, w_init, w_move), np.mean(lin**2, axis=0), rtol=1e-10)
 
 
-def test_section3_scalings_hold_and_wrong_exponents_fail():
-    recs = lc.check_section3_scalings(rng=np.random.default_rng(6), draws=400, **FAST)
-    assert [r.verdict for r in recs] == [HOLDS, HOLDS, HOLDS]
-    assert recs[2].params["random_rows_exponent"] < -0.3
-    bad = lc.check_section3_scalings(rng=np.random.default_rng(6), draws=400, **FAST, linear_exponent=-1.0,
-                                     quadratic_exponent=-1.0)
-    assert bad[1].verdict == VIOLATED and bad[2].verdict == VIOLATED
+def test_quadratic_model_extremizer_attains_the_closed_form_and_beats_random_moves(rng):
+    m, d, radius = 40, 4, 1.5
+    x = rng.standard_normal(d)
+    w_init, w_out = symmetric_init(m, d, rng=rng)
+    best = cp.quadratic_model_extremizer(x, w_init, w_out, radius)
+    assert norm_24(best) == pytest.approx(radius)
+    # sup over the (2,4)-ball of f^Q_W(x) = N^2 ||x||^2 ||(a relu(w0.x))_+||_2 / (2 sqrt(m)) (relu3: sigma'' = relu)
+    closed = radius**2 * (x @ x) * np.linalg.norm(np.maximum(w_out * np.maximum(w_init @ x, 0), 0)) / (2 * np.sqrt(m))
+    assert quadratic_model(x[None], w_init, w_out, best)[0] == pytest.approx(closed, rel=1e-12)
+    trials = [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
+    trials += [cp.aligned_move(w_out, d, radius, rng=rng) for _ in range(100)]
+    assert max(quadratic_model(x[None], w_init, w_out, w)[0] for w in trials) < closed
+    low = cp.quadratic_model_extremizer(x, w_init, w_out, radius, sign=-1.0)
+    assert quadratic_model(x[None], w_init, w_out, low)[0] == pytest.approx(-closed, rel=1e-12)  # symmetric init
 
 
-def test_lemma10_holds_and_shrunk_bound_fails():
-    assert lc.check_lemma10(rng=np.random.default_rng(7), n_samples=64, width=64, dim=4).verdict == HOLDS
-    bad = lc.check_lemma10(rng=np.random.default_rng(7), n_samples=64, width=64, dim=4, bound_factor=1e-3)
-    assert bad.verdict == VIOLATED
+def test_linear_second_moment_extremizer_is_the_cauchy_schwarz_maximizer(rng):
+    m, d, radius = 30, 3, 2.0
+    x = rng.standard_normal(d)
+    w_init, _ = symmetric_init(m, d, rng=rng)
+    best = cp.linear_second_moment_extremizer(x, w_init, radius)
+    value = cp.linear_second_moment(x[None], w_init, best)[0]
+    b = (np.maximum(w_init @ x, 0) ** 2 / 2) ** 2 * (x @ x) / m  # sigma'(p)^2 ||x||^2 / m (relu3)
+    assert value == pytest.approx(radius**2 * np.linalg.norm(b), rel=1e-12)
+    trials = [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
+    assert max(cp.linear_second_moment(x[None], w_init, w)[0] for w in trials) < value
 
 
-def test_lemma11_records_and_violations():
-    recs = lc.check_lemma11(rng=np.random.default_rng(8), draws=32, **FAST)
-    assert recs[0].verdict == HOLDS and recs[1].verdict == HOLDS
-    assert recs[3].verdict != VIOLATED and recs[3].params["faster_by"] > 0  # |Delta| decays faster than m^-1/4
-    bad = lc.check_lemma11(rng=np.random.default_rng(8), draws=32, **FAST, bound_factor=1e-6,
-                           claimed_exponents=(-3.0, -3.0))
-    assert all(r.verdict == VIOLATED for r in bad)
+def test_one_sided_move_meets_no_cancellation_and_both_sided_does_not(rng):
+    w_init, w_out = symmetric_init(64, 5, rng=rng)
+    one = cp.one_sided_move(w_out, 5, 2.0, rng=rng)
+    assert norm_24(one) == pytest.approx(2.0) and np.all(one[w_out < 0] == 0)
+    assert hyp.no_sign_cancellation(one, w_out)[hyp.NO_CANCELLATION]
+    assert not hyp.no_sign_cancellation(cp.section3_move(w_out, 5, 2.0, rng=rng, move="both-sided"),
+                                        w_out)[hyp.NO_CANCELLATION]
+    with pytest.raises(ValueError, match="move must be one of"):
+        cp.section3_move(w_out, 5, 2.0, rng=rng, move="sideways")
+
+
+def test_pooled_sweep_averages_small_widths_and_requires_every_hypothesis():
+    calls = []
+
+    def cell(m, rng):
+        calls.append(m)
+        return dict(value=float(m), pair=np.array([1.0, m]), met=not (m == 32 and calls.count(32) == 1))
+
+    out = cp.pooled_sweep(cell, (8, 32), replicates=2, rng=np.random.default_rng(0), pool=32)
+    assert calls.count(8) == 8 and calls.count(32) == 2  # ceil(32 / 8) = 4 draws per replicate at m = 8
+    np.testing.assert_allclose(out["value"], [[8, 32], [8, 32]])
+    assert out["pair"].shape == (2, 2, 2) and out["met"] is False
+    assert cp.fitted_exponent((8, 32), out["value"]) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# checks (boundcheck.lemmas.coupling)
+
+
+def test_section3_scalings_hold_at_defaults():
+    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(6)))
+    assert [r.verdict for r in recs] == [HOLDS] * 4
+    assert [r.relation for r in recs] == ["==", "==", "<=", "=="]
+    assert recs[1].params["equivalence_margin"] > 0 and "finite-size" in recs[1].params["margin_reason"]
+    assert recs[3].params["hypotheses"][hyp.NO_CANCELLATION] and recs[3].params["both_sided_exponent"] < -0.4
+    assert "cancel" in recs[3].params["part"] and "cancel" in recs[3].params["condition_note"]
+
+
+FAST3 = dict(widths=(64, 128, 256, 512, 1024), replicates=6, draws=4000)
+
+
+@pytest.mark.parametrize("planted,index", [
+    (dict(linear_exponent=-0.35), 1),    # exponent of f^L off by 0.1
+    (dict(linear_exponent=0.25), 1),     # sign flipped
+    (dict(quadratic_exponent=-0.15), 2),  # f^Q = O(m^-0.15) claimed: the O(1) record
+    (dict(quadratic_exponent=-0.15), 3),
+    (dict(claimed_mean=0.02), 0),        # E f^L = 0.02 (about 20% of its rms at m = 512)
+])
+def test_section3_planted_errors_are_violated(planted, index):
+    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(7), **FAST3, **planted))
+    assert recs[index].verdict == VIOLATED
+
+
+def test_section3_cancellation_is_reported_as_its_unmet_condition():
+    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(8), move="both-sided", **FAST3))
+    order_one = recs[3]
+    assert order_one.unmet_hypotheses == [hyp.NO_CANCELLATION]
+    assert order_one.verdict == VIOLATED and order_one.lhs < -0.4 and not order_one.counts_against_paper
+    assert recs[2].verdict == HOLDS  # O(1) is an upper bound: cancelling rows meet it too
+
+
+def test_section3_degenerate_draws_are_inconclusive():
+    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=1, replicates=1,
+                                              widths=(64, 128, 256)))
+    assert all(r.verdict == INCONCLUSIVE for r in recs)
+    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=2, replicates=2,
+                                              widths=(64, 128, 256)))
+    assert HOLDS not in [r.verdict for r in recs]
+
+
+def test_lemma10_holds_worst_case_and_planted_errors_fail():
+    rec = _judged(lc.check_lemma10(rng=np.random.default_rng(10)))[0]
+    assert rec.verdict == HOLDS and "closed form" in rec.params["worst_found_by"]
+    tight = rec.params["tightness"]
+    assert 0.05 < tight < 1
+    assert _verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=0.9 * tight)) == [VIOLATED]
+    assert _verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=-1.0)) == [VIOLATED]
+
+
+def test_lemma11_holds_and_planted_errors_fail():
+    recs = _judged(lc.check_lemma11(rng=np.random.default_rng(11)))
+    assert [r.verdict for r in recs] == [HOLDS] * 4
+    assert [r.relation for r in recs] == ["<=", "<=", "==", "<="]
+    assert recs[1].params["tightness"] > 0.5  # the large-remainder W nearly attains (C/6) B^3 N^3 m^-1/4
+    assert recs[3].params["faster_by"] > 0.3  # a typical Sigma: |Delta| ~ m^-3/4
+    fast = dict(widths=(64, 128, 256, 512, 1024), replicates=8)
+    bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=0.5 * recs[1].params["tightness"],
+                                   claimed_exponents=(-0.6, -0.9), **fast))
+    assert [r.verdict for r in bad] == [HOLDS, VIOLATED, VIOLATED, VIOLATED]
+    bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=-1.0, claimed_exponents=(0.5, -1.5),
+                                   **fast))
+    assert [r.verdict for r in bad] == [VIOLATED] * 4
+    degenerate = _judged(lc.check_lemma11(rng=np.random.default_rng(11), replicates=1, widths=(64, 128, 256)))
+    assert [r.verdict for r in degenerate[2:]] == [INCONCLUSIVE] * 2
+
+
+def test_lemma11b_takes_the_largest_input_norm_as_b_x(rng):
+    # one input of norm 2 among inputs of norm 0.5: the lemma holds with B_x = max ||x|| = 2
+    w_init, w_out = symmetric_init(64, 3, rng=rng)
+    x = rng.standard_normal((20, 3))
+    x *= 0.5 / np.linalg.norm(x, axis=1, keepdims=True)
+    x[7] *= 4.0
+    instance = dict(x=x, w_init=w_init, w_out=w_out, w_move=cp.random_in_ball(64, 3, 2.0, rng=rng))
+    recs = _judged(lc.check_lemma11(rng=rng, instance=instance))
+    assert len(recs) == 2 and [r.verdict for r in recs] == [HOLDS, HOLDS]
+    assert all(r.params["input_radius"] == pytest.approx(2.0) and r.within_hypotheses for r in recs)
+    assert _verdicts(lc.check_lemma10(rng=rng, instance=instance)) == [HOLDS]
 
 
 @pytest.mark.parametrize("check", [lc.check_lemma12, lc.check_lemma13, lc.check_lemma14])
 def test_lemmas_12_to_14_hold_and_fail_with_wrong_constants(check):
-    recs = check(rng=np.random.default_rng(9), draws=64, **FAST)
-    assert recs[0].verdict == HOLDS
-    assert 0 < recs[0].params["tightness"] < 1
-    bad = check(rng=np.random.default_rng(9), draws=64, **FAST, bound_factor=1e-9, claimed_exponent=-5.0)
-    assert bad[0].verdict == VIOLATED and bad[1].verdict == VIOLATED
+    recs = _judged(check(rng=np.random.default_rng(12)))
+    assert [r.verdict for r in recs] == [HOLDS, HOLDS] and all(r.within_hypotheses for r in recs)
+    tight = recs[0].params["tightness"]
+    assert 0 < tight < 1e-3
+    bad = _judged(check(rng=np.random.default_rng(12), bound_factor=0.5 * tight, claimed_exponent=-1.0))
+    assert [r.verdict for r in bad] == [VIOLATED, VIOLATED]
+    bad = _judged(check(rng=np.random.default_rng(12), bound_factor=-1.0, widths=()))
+    assert [r.verdict for r in bad] == [VIOLATED]
+    assert _verdicts(check(rng=np.random.default_rng(12), draws=1, replicates=1, widths=(64, 128, 256))) == [
+        INCONCLUSIVE, INCONCLUSIVE]
+
+
+def test_lemma12_reports_a_non_symmetric_initialization_and_a_squared_loss(rng):
+    prob = cp.planted_problem(40, 16, 3, radius_star=2.0, rng=rng)
+    w_move = cp.aligned_move(prob["w_out"], 3, 2.0, rng=rng)
+    broken = dict(prob, w_move=w_move, w_init=prob["w_init"] + 0.3 * rng.standard_normal(prob["w_init"].shape))
+    rec = _judged(lc.check_lemma12(rng=rng, instance=broken, draws=64))[0]
+    assert rec.unmet_hypotheses == [hyp.SYMMETRIC] and not rec.counts_against_paper
+    rec = _judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64, loss="squared"))[0]
+    assert rec.unmet_hypotheses == [hyp.LOSS]
+    rec = _judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64))[0]
+    assert rec.within_hypotheses and rec.verdict == HOLDS
+
+
+def test_checks_accept_an_instance(tmp_path):
+    rng = np.random.default_rng(13)
+    prob = cp.planted_problem(40, 16, 3, rng=rng)
+    instance = dict(prob, w_move=cp.random_in_ball(16, 3, 2.0, rng=rng))
+    assert lc.check_lemma10(rng=rng, instance=instance).params["width"] == 16
+    path = tmp_path / "inst.npz"
+    np.savez(path, **instance)
+    assert len(lc.check_lemma11(rng=rng, instance=str(path))) == 2
+    for check in (lc.check_lemma12, lc.check_lemma13, lc.check_lemma14):
+        recs = check(rng=rng, instance=instance, draws=32)
+        assert len(recs) == 1 and recs[0].params["width"] == 16
+    with pytest.raises(ValueError, match="w_star"):
+        lc.check_lemma12(rng=rng, instance={k: v for k, v in instance.items() if k != "w_star"})
 
 
 def test_coupling_checks_reject_bad_input():
-    rng = np.random.default_rng(10)
+    rng = np.random.default_rng(14)
     with pytest.raises(ValueError, match="width must be an even integer"):
         lc.check_lemma12(rng=rng, width=9)
     with pytest.raises(ValueError, match="radius must be > 0"):
-        lc.check_lemma10(rng=rng, radius=-1.0)
+        lc.check_lemma12(rng=rng, radius=-1.0)
     with pytest.raises(ValueError, match="loss must be one of"):
         lc.check_lemma13(rng=rng, loss="hinge", widths=())
+    with pytest.raises(ValueError, match="Assumption A"):
+        lc.check_lemma10(rng=rng, activation="relu")
+
+
+def test_rate_records_keep_their_fits_for_plots():
+    from boundcheck.commands.rates import rate_rows
+
+    recs = lc.check_section3_scalings(rng=np.random.default_rng(15), replicates=3, draws=100)
+    fits = [r for r in recs if "fit_x" in r.params]
+    assert len(fits) == 3 and np.asarray(fits[0].params["fit_y"]).shape == (3, 6)
+    rows = rate_rows(fits)
+    assert {row["relation"] for row in rows} == {"==", "<="} and all("faster_by" in row for row in rows)
 
 
 def test_rates_command_writes_rows_and_a_figure(tmp_path):
@@ -138,19 +333,18 @@ def test_rates_command_writes_rows_and_a_figure(tmp_path):
     assert main(["rates", "--claim", "No such claim"]) == 2
 
 
-def test_checks_accept_an_instance():
-    from boundcheck.lemmas import landscape as lm
+@pytest.mark.parametrize("label,options", [
+    ("Section 3 scalings", dict(replicates=2, widths=(64, 128, 256), draws=50)),
+    ("Lemma 10", dict(draws=1)),
+    ("Lemma 11", dict(replicates=2, widths=(64, 128, 256), w_draws=1)),
+    ("Lemma 12", dict(replicates=2, widths=(64, 128, 256), draws=16)),
+    ("Lemma 14", dict(replicates=2, widths=(64, 128, 256), draws=16)),
+])
+def test_every_record_evaluates_the_declared_hypotheses(label, options):
+    from boundcheck.run import runner
+    from boundcheck.run.registry import _REGISTRY
 
-    rng = np.random.default_rng(11)
-    prob = cp.planted_problem(40, 16, 3, rng=rng)
-    instance = dict(prob, w_move=cp.random_in_ball(16, 3, 2.0, rng=rng))
-    assert lc.check_lemma10(rng=rng, instance=instance).params["width"] == 16
-    assert len(lc.check_lemma11(rng=rng, instance=instance, draws=16)) == 2
-    for check in (lc.check_lemma12, lc.check_lemma13, lc.check_lemma14):
-        recs = check(rng=rng, instance=instance, draws=32)
-        assert len(recs) == 1 and recs[0].params["width"] == 16
-    (rec,) = lm.check_theorem2(rng=rng, instance=instance, draws=32)
-    assert rec.params["opt_source"] == "L^Q(w_star)" and "lemma1_slack" in rec.params
-    assert len(lm.check_corollary3(rng=rng, instance=instance, draws=32)) == 2
-    with pytest.raises(ValueError, match="w_star"):
-        lc.check_lemma12(rng=rng, instance={k: v for k, v in instance.items() if k != "w_star"})
+    entry = _REGISTRY[f"bai-lee-2020: {label}"]
+    records = runner._records(entry, entry.check(rng=np.random.default_rng(16), **options), 16, options)
+    assert entry.hypotheses and all(set(entry.hypotheses) <= set(r.hypotheses) for r in records)
+    assert all(r.claim == label for r in records)

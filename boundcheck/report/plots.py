@@ -247,6 +247,16 @@ def plot_records(records, out, *, x=None, y="lhs", fit=False, claimed_exponent=N
     return rows
 
 
+def fit_series(params):
+    """The points of a rate record: ``(x, y)``; replicate series are shown by their geometric mean."""
+    xs = np.asarray(params["fit_x"], dtype=float)
+    ys = np.asarray(params["fit_y"], dtype=float)
+    if ys.ndim == 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ys = np.exp(np.mean(np.log(ys), axis=0))
+    return xs, ys
+
+
 def _plot_rates(records, out, plt):
     """Rate records: log-log data, the fitted line, and the claimed slope through the data's centre."""
     rates = [r for r in records if "fit_x" in r["params"] and "fit_y" in r["params"]]
@@ -256,8 +266,7 @@ def _plot_rates(records, out, plt):
     fig, ax = plt.subplots(figsize=(7.0, 4.0 + 0.25 * len(shown)))
     rows = []
     for rec in rates:  # a loop over records to draw, not over samples
-        xs = np.asarray(rec["params"]["fit_x"], dtype=float)
-        ys = np.asarray(rec["params"]["fit_y"], dtype=float)
+        xs, ys = fit_series(rec["params"])
         slope, claimed = _number(rec["lhs"]), _number(rec["rhs"])
         const = _number(rec["params"].get("fitted_constant"))
         low, high = (_number(v) for v in (rec["interval"] or (math.nan, math.nan)))
@@ -295,8 +304,7 @@ def plot_fit_records(records, path):
     rows = math.ceil(len(records) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.9 * rows), squeeze=False)
     for ax, rec in zip(axes.ravel(), records):  # a loop over panels
-        xs = np.asarray(rec.params["fit_x"], dtype=float)
-        ys = np.asarray(rec.params["fit_y"], dtype=float)
+        xs, ys = fit_series(rec.params)
         const = rec.params.get("fitted_constant", float(np.exp(np.mean(np.log(ys)) - rec.lhs * np.mean(np.log(xs)))))
         grid = np.geomspace(xs.min(), xs.max(), 50)
         ax.loglog(xs, ys, "o", color="C0", label="measured")
