@@ -46,8 +46,9 @@ from .registry import claims, get_claim
 from .runner import DEFAULT_ALPHA, run_claims
 
 __all__ = ["Planted", "PLANTED", "SLOW_CLAIMS", "is_slow", "planted_claims", "run_planted", "sensitivity",
-           "battery_run", "run_rates", "reference_values", "plants_for", "power_table", "budget_power",
-           "CONSTANT_SIZES", "EXPONENT_SIZES", "CATCH_SHARE"]
+           "battery_run", "battery_runs", "stored_runs", "run_rates", "reference_values", "plants_for", "power_table",
+           "budget_power", "budget_rows", "power_summary", "power_headline", "CONSTANT_SIZES", "EXPONENT_SIZES",
+           "CATCH_SHARE"]
 
 #: Sizes of planted constants (relative) and exponents (absolute), and the share of runs that
 #: must catch a plant for it to count as caught.
@@ -212,15 +213,12 @@ def budget_power(label, truths, *, seeds, budget, alpha, plants, position_filter
     """
     rows = []
     for kind, size, direction in plants:  # a loop over plants, each a few runs of one claim
-        caught = total = 0
-        positions = set()
 
         def plant(name, index, record, kind=kind, size=size, direction=direction):
             if index not in truths or (position_filter and index not in position_filter):
                 return record
-            for k, s, d, value in plants_for(record, truths[index], constant_sizes=(size,), exponent_sizes=(size,)):
+            for k, _, d, value in plants_for(record, truths[index], constant_sizes=(size,), exponent_sizes=(size,)):
                 if (k, d) == (kind, direction):
-                    positions.add(index)
                     return record.with_claimed(value, note=f"{kind} {direction}{size:g}")
             return record
 
@@ -355,3 +353,132 @@ def sensitivity(*, seed=0, include_slow=True, planted=PLANTED):
     rows += [{"claim": p.label, "overrides": ", ".join(f"{k}={_short(v)}" for k, v in p.overrides.items()),
               "change": p.change, "caught": None, "verdicts": "not registered"} for p in skipped]
     return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# the measurements behind `boundcheck trust specificity|power`
+
+
+def battery_runs(n_seeds, *, first_seed=0, store=None, resume=False, workers=None, labels=None):
+    """Runs of the battery at seeds ``first_seed``, ..., ``first_seed + n_seeds - 1``.
+
+    With ``store`` the runs go through the sweep machinery (:func:`boundcheck.run.sweep.run_battery_sweep`):
+    each run is written to the store as it finishes, ``resume`` skips those already there, and
+    ``workers`` processes share the work. Returns the runs as lists of record dicts, in seed order.
+    """
+    n_seeds = validate.integer("seeds", n_seeds, minimum=1)
+    first_seed = validate.integer("seed", first_seed, minimum=0)
+    if store is None:
+        return [battery_run(first_seed + i, labels=labels) for i in range(n_seeds)]  # a loop over runs
+    from .sweep import run_battery_sweep
+
+    run_battery_sweep(store, n_seeds=n_seeds, first_seed=first_seed, resume=resume, workers=workers, labels=labels)
+    return stored_runs(store)
+
+
+def stored_runs(store_path, *, sweep=None):
+    """The runs of a battery sweep in ``store_path`` (lists of record dicts, in seed order)."""
+    from .store import open_store
+    from .sweep import BATTERY
+
+    with open_store(store_path, must_exist=True) as store:
+        names = [name for name in store.sweeps() if store.sweep_config(name).get("claim") == BATTERY]
+        if sweep is not None:
+            names = [n for n in names if n == sweep]
+        if not names:
+            raise validate.BoundcheckInputError(f"store {store_path!r} holds no battery runs; make them with "
+                                                "`boundcheck trust specificity --store FILE`")
+        runs = {}
+        for rec in store.records(names[-1]):
+            runs.setdefault(rec["cell"], []).append(rec)
+    return [runs[k] for k in sorted(runs)]
+
+
+def _claim_alpha(records):
+    """The alpha a run of one claim needs so that its records get the levels they have in the battery."""
+    alpha = 0.0
+    for rec in records:
+        params = rec.get("params", {})
+        if "level" in params:
+            alpha += 1.0 - float(params["level"])
+        alpha += float(params.get("chance", 0.0)) if rec.get("interval") is None else 0.0
+    return min(alpha, 0.5)
+
+
+def budget_rows(runs, rows, *, budget, n_seeds, claims=None, first_seed=10**6):
+    """Re-run, at effort ``budget``, the plants that the default runs do not catch in 90% of runs.
+
+    For each slot and plant kind the sizes are tried from the smallest up, and stop at the first
+    caught in 90% of ``n_seeds`` runs (seeds ``first_seed``, ... : none of the default runs').
+    """
+    slots = _slots(runs)
+    missed = {}
+    for row in rows:
+        if row["share"] < CATCH_SHARE and (not claims or row["claim"] in claims):
+            missed.setdefault(row["claim"], set()).add((row["position"], row["kind"], row["direction"], row["size"]))
+    out = []
+    for label, wanted in missed.items():  # a loop over claims, each a few runs per plant
+        positions = sorted({p for p, *_ in wanted})
+        truths = {p: float(np.nanmean([_as_record(r).lhs for r in slots[(label, p)]])) for p in positions
+                  if (label, p) in slots}
+        alpha = _claim_alpha([r for (lab, _), recs in slots.items() if lab == label for r in recs[:1]])
+        caught = set()
+        for kind, direction, size in sorted({(k, d, s) for _, k, d, s in wanted}, key=lambda t: t[2]):
+            todo = {p for p, k, d, s in wanted if (k, d, s) == (kind, direction, size) and (p, k, d) not in caught}
+            if not todo:
+                continue
+            got = budget_power(label, truths, seeds=range(first_seed, first_seed + n_seeds), budget=budget,
+                               alpha=alpha, plants=[(kind, size, direction)], position_filter=todo)
+            for row in got:
+                row["part"] = slots[(label, row["position"])][0].get("params", {}).get("part", "")
+                if row["share"] >= CATCH_SHARE:
+                    caught.add((row["position"], kind, direction))
+            out += got
+    return out
+
+
+def power_summary(rows, *, catch_share=CATCH_SHARE):
+    """Per slot and plant: the smallest size caught in ``catch_share`` of the runs, at defaults and at
+    the larger effort (when ``rows`` hold budget rows); the headline counts come first."""
+    table = {}
+    for row in rows:
+        key = (row["claim"], row["position"], row["kind"], row["direction"])
+        entry = table.setdefault(key, {"claim": row["claim"], "position": row["position"],
+                                       "part": row.get("part", ""), "kind": row["kind"],
+                                       "direction": row["direction"], "sizes": [], "smallest_default": None,
+                                       "smallest_budget": None})
+        budget = row.get("budget", 1.0)
+        if budget == 1.0 and row["size"] not in entry["sizes"]:
+            entry["sizes"].append(row["size"])
+        if row["share"] >= catch_share:
+            which = "smallest_default" if budget == 1.0 else "smallest_budget"
+            if entry[which] is None or row["size"] < entry[which]:
+                entry[which] = row["size"]
+    out = list(table.values())
+    for entry in out:
+        if entry["smallest_budget"] is None:
+            entry["smallest_budget"] = entry["smallest_default"]
+        entry["sizes"] = " ".join(f"{s:g}" for s in sorted(entry["sizes"]))
+    return out
+
+
+def power_headline(rows, *, catch_share=CATCH_SHARE):
+    """Share of the planted errors (slot, kind, direction, size) caught in ``catch_share`` of the runs."""
+    default = [r for r in rows if r.get("budget", 1.0) == 1.0]
+    caught_default = {(r["claim"], r["position"], r["kind"], r["direction"], r["size"]) for r in default
+                      if r["share"] >= catch_share}
+    caught_budget = set(caught_default) | {(r["claim"], r["position"], r["kind"], r["direction"], r["size"])
+                                           for r in rows if r.get("budget", 1.0) > 1 and r["share"] >= catch_share}
+    # a plant caught at a smaller size is caught at every larger size of the same kind
+    total = {(r["claim"], r["position"], r["kind"], r["direction"], r["size"]) for r in default}
+
+    def closure(caught):
+        smallest = {}
+        for c, p, k, d, s in caught:
+            smallest[(c, p, k, d)] = min(s, smallest.get((c, p, k, d), math.inf))
+        return {t for t in total if t[4] >= smallest.get(t[:4], math.inf)}
+
+    return {"planted": len(total), "caught_default": len(closure(caught_default)),
+            "caught_budget": len(closure(caught_budget)),
+            "share_default": len(closure(caught_default)) / max(len(total), 1),
+            "share_budget": len(closure(caught_budget)) / max(len(total), 1)}
