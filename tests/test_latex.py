@@ -9,7 +9,7 @@ import pytest
 from boundcheck import errata
 from boundcheck.report import latex
 from boundcheck.report.tables import Table, errata_table, format_output, records_table
-from boundcheck.results import CheckResult
+from boundcheck.results import CheckResult, exact, mean, rate
 from boundcheck.run.registry import claims
 
 SPECIALS = "&%$#_{}~^\\<>|"
@@ -70,8 +70,8 @@ def _records():
     """Synthetic records covering every cell kind, with hostile text."""
     records = []
     for k, (label, statement) in enumerate((c.label, c.statement) for c in claims().values()):
-        rec = CheckResult.exact(label, 0.1 * (k + 1), 1.0 + k, "<=",
-                                params={"statement": statement, "part": statement if k % 3 == 0 else ""})
+        rec = exact(0.1 * (k + 1), 1.0 + k, "<=",
+                                params={"statement": statement, "part": statement if k % 3 == 0 else ""}, claim=label)
         records.append(rec)
     records.append(CheckResult("Theorem 2", 0.3, 0.1, "<=", -0.2, "VIOLATED", (0.25, 0.35),
                                {"part": "100% & 50_x ^ y || z <= w #3 ~", "hypotheses": {"(6)": False}}))

@@ -9,15 +9,15 @@ import pytest
 
 from boundcheck.cli import main
 from boundcheck.report.folder import write_report
-from boundcheck.results import CheckResult
+from boundcheck.results import CheckResult, exact, mean, rate
 
 
 def _records():
-    recs = [CheckResult.exact("Lemma 5", 0.5, 1.0, "<=", params={"part": "E_s sup f^Q <= (B_w^2/2) E max ||M_r||"}),
+    recs = [exact(0.5, 1.0, "<=", params={"part": "E_s sup f^Q <= (B_w^2/2) E max ||M_r||"}, claim="Lemma 5"),
             CheckResult("Theorem 2", 0.3, 0.1, "<=", -0.2, "VIOLATED", (0.25, 0.35),
                         {"part": "100% & 50_x ^ y", "hypotheses": {"(6)": False}})]
-    recs.append(CheckResult.from_fit("Lemma 1", [64, 128, 256, 512], [1.0, 0.5, 0.26, 0.12], -1.0, "<=",
-                                     params={"part": "rate in m of the remainder"}))
+    recs.append(rate([64, 128, 256, 512], [1.0, 0.5, 0.26, 0.12], -1.0, "<=",
+                                     params={"part": "rate in m of the remainder"}, claim="Lemma 1"))
     return recs
 
 
@@ -52,7 +52,7 @@ def test_report_command(tmp_path, capsys):
                  "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed[0]["file"].endswith("index.md") and (out / "index.md").exists()
-    assert "k=8" in (out / "index.md").read_text()  # the eight moment records tell their k
+    assert "k = 8" in (out / "index.md").read_text()  # the eight moment records tell their k
     assert main(["report", str(out), "--claim", "Symmetric init", "--no-samples"]) == 2
     assert "DIR must be empty or new (or give --force)" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "missing" / "rep")]) == 2

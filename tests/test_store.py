@@ -6,20 +6,20 @@ import numpy as np
 import pytest
 
 from boundcheck._validate import BoundcheckInputError
-from boundcheck.results import CheckResult
+from boundcheck.results import CheckResult, exact, mean, rate
 from boundcheck.run.store import Store, canonical_json, config_hash, open_store
 
 CONFIG = {"claim": "Equation 4 event", "name": "s", "seed": 0, "replicates": 1, "grid": {"width": [4]}, "fixed": {}}
 
 
 def _records(rng):
-    exact = CheckResult.exact("Equation 4 event", 1.5, 2.0, "<=", params={"width": 4})
-    sampled = CheckResult.from_samples("Randomized terms", rng.standard_normal(50), 0.0, "==",
-                                       params={"part": "mean"})
-    nan = CheckResult.exact("Equation 4 event", float("nan"), float("inf"), "<=")
-    for rec in (exact, sampled, nan):
+    held = exact(1.5, 2.0, "<=", params={"width": 4}, claim="Equation 4 event")
+    sampled = mean(rng.standard_normal(50), 0.0, "==",
+                                       params={"part": "mean"}, margin=0.1, margin_reason="test", claim="Randomized terms")
+    nan = exact(float("nan"), float("inf"), "<=", claim="Equation 4 event")
+    for rec in (held, sampled, nan):
         rec.seed = 7
-    return [exact.to_dict(), sampled.to_dict(), nan.to_dict()]
+    return [held.to_dict(), sampled.to_dict(), nan.to_dict()]
 
 
 def test_round_trip_keeps_every_field(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 from boundcheck._validate import BoundcheckInputError
 from boundcheck.cli import main
-from boundcheck.run.registry import run_claim
+from boundcheck.run.runner import run_claim
 from boundcheck.run.store import open_store
 from boundcheck.run.sweep import cell_seed, load_config, make_cells, parse_config, run_cell, run_sweep
 
@@ -332,7 +332,7 @@ def test_plot_errors(tmp_path, argv_tail, match):
 
 def test_rate_records_plot_fitted_beside_claimed(tmp_path):
     """Rate records (CheckResult.from_fit) drawn with their fitted and claimed slopes."""
-    from boundcheck.results import CheckResult
+    from boundcheck.results import rate
 
     rng = np.random.default_rng(4)
     store_path = tmp_path / "rates.sqlite"
@@ -341,7 +341,7 @@ def test_rate_records_plot_fitted_beside_claimed(tmp_path):
         store.register_sweep("r", {"claim": "synthetic"}, resume=False)
         for cell, exponent in enumerate((-0.5, -0.25, -0.5)):
             ys = 3.0 * xs ** exponent * np.exp(0.01 * rng.standard_normal(xs.size))
-            rec = CheckResult.from_fit("Synthetic rate", xs, ys, -0.5, "==", params={"part": "rate"})
+            rec = rate(xs, ys, -0.5, "==", params={"part": "rate"}, margin=0.1, margin_reason="test", claim="Synthetic rate")
             rec.seed = cell
             store.write_cell("r", cell, claim="Synthetic rate", options={"width_scale": float(cell)}, replicate=0,
                              seed=cell, records=[rec.to_dict()], provenance={})

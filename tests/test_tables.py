@@ -7,14 +7,15 @@ import json
 
 import pytest
 
+from boundcheck import errata
 from boundcheck.report.tables import TERMINAL_WIDTH, format_output, records_table, share_of_bound, summary_counts
-from boundcheck.results import CheckResult
+from boundcheck.results import CheckResult, exact, mean, rate
 
 LONG = "E grad^2 L~(W)[W_* S', W_* S'] <= <grad L~(W), W> - 2(L~(W) - OPT) + eps for all ||W||_{2,4} <= B_w " * 2
 
 
 def _records():
-    recs = [CheckResult.exact("Section 6 moments", 1.0, 1.0, "==", params={"order": k, "statement": "E z^k"})
+    recs = [exact(1.0, 1.0, "==", params={"order": k, "statement": "E z^k"}, claim="Section 6 moments")
             for k in (1, 2, 3)]
     recs.append(CheckResult("Theorem 2", 0.04, 0.1, "<=", 0.06, "HOLDS", (0.03, 0.05),
                             {"part": LONG, "hypotheses": {"(6)": False, "symmetric init": True}, "level": 0.99}))
@@ -23,8 +24,10 @@ def _records():
     recs.append(CheckResult("Corollary 3", 0.2, 0.1, "<=", -0.1, "VIOLATED", (0.15, 0.25),
                             {"part": "regularizer step", "hypotheses": {"(6)": True}, "errata": ["E4"],
                              "equivalence_margin": None}))
-    recs.append(CheckResult.exact("Lemma 9 coefficients", 0.08, 0.02, ">=", params={"part": "c_p >= ..."}))
-    recs.append(CheckResult.from_samples("Lemma 5", [1.0, 2.0, 3.0], 4.0, "<=", params={"errata": []}))
+    recs.append(exact(0.08, 0.02, ">=", params={"part": "c_p >= ...",
+                                                 "errata": errata.for_claim("Lemma 9 coefficients", "c_p >= ...")},
+                      claim="Lemma 9 coefficients"))
+    recs.append(mean([1.0, 2.0, 3.0], 4.0, "<=", params={"errata": []}, claim="Lemma 5"))
     return recs
 
 
@@ -40,7 +43,7 @@ def test_default_table_fits_120_columns_with_notes():
     assert "holds although (6) is not met" in text and "fails, but (6) is not met" in text
     assert "HOLDS*" in text and "VIOLATED*" in text
     assert " E4 [convention]" in text  # the erratum of Corollary 3, from params["errata"]
-    assert "\nE13 [looser but valid]" in text  # from the register, when params carry no errata
+    assert "\nE13 [looser but valid]" in text  # the register's entry, attached as the runner does
     lemma5 = [line for line in lines if line.startswith("Lemma 5")][0]
     assert "E6" not in lemma5  # params["errata"] = [] is respected
 
@@ -56,10 +59,10 @@ def test_share_of_bound():
     assert rows["Theorem 2<="] in ("40%", "300%")
     assert rows["Lemma 9 coefficients>="] == "25%"  # rhs / lhs
     assert rows["Section 6 moments=="] == ""
-    negative = CheckResult.exact("Lemma 1", -0.9, -0.5, "<=")
+    negative = exact(-0.9, -0.5, "<=", claim="Lemma 1")
     assert share_of_bound(negative) is None
-    assert share_of_bound(CheckResult.exact("x", 3.0, 4.0, "<=")) == pytest.approx(0.75)
-    assert share_of_bound(CheckResult.exact("x", 4.0, 3.0, ">=")) == pytest.approx(0.75)
+    assert share_of_bound(exact(3.0, 4.0, "<=", claim="x")) == pytest.approx(0.75)
+    assert share_of_bound(exact(4.0, 3.0, ">=", claim="x")) == pytest.approx(0.75)
 
 
 def test_wide_markdown_csv_keep_everything():
@@ -82,10 +85,12 @@ def test_summary_counts():
     assert "E4" in counts["errata"] and "E13" in counts["errata"]
 
 
-def test_legacy_width_condition_counts_as_a_hypothesis():
-    rec = CheckResult.exact("Theorem 4", 1.0, 2.0, "<=", params={"width_condition_met": False})
-    text = format_output([rec], "table")
-    assert "HOLDS*" in text and "holds although (6) is not met" in text
+def test_the_runner_attaches_the_registers_entries():
+    from boundcheck.run.runner import run_claim
+
+    rec = [r for r in run_claim("Lemma 9 coefficients", seed=0) if "c_p >=" in r.params["part"]][0]
+    assert "E13" in rec.params["errata"]
+    assert "E13" in format_output([rec], "table")
 
 
 def test_generic_rows_still_print():

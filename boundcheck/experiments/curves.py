@@ -625,13 +625,13 @@ def exponent_rows(threshold_rows, *, level=0.95):
     r"""Per learner: the fitted exponent of :math:`n_\epsilon` in d with its interval, beside the prediction.
 
     Fits every interpolated threshold (repeats as separate points) with
-    :meth:`boundcheck.results.CheckResult.from_fit`: against an upper-bound prediction the relation
+    :func:`boundcheck.results.rate`: against an upper-bound prediction the relation
     is ``<=`` (grows no faster), against a lower bound ``>=``. Fewer than 3 points, or fewer than
     2 distinct d, gives NaN. The verdict is reported as ``agreement`` (consistent / inconsistent /
     inconclusive), not as HOLDS / VIOLATED: small d is far from the asymptotic regime the predictions
     describe, so a disagreement is a measurement at these sizes, not a refutation of a theorem.
     """
-    from ..results import HOLDS, INCONCLUSIVE, VIOLATED, CheckResult
+    from ..results import HOLDS, INCONCLUSIVE, VIOLATED, rate
 
     out = []
     groups = {}
@@ -645,8 +645,7 @@ def exponent_rows(threshold_rows, *, level=0.95):
         slope, interval, verdict = math.nan, (math.nan, math.nan), INCONCLUSIVE
         agreement = "inconclusive"
         if len(pts) >= 3 and np.unique(xs).size >= 2:
-            rec = CheckResult.from_fit("Section 5.2 curves", xs, ys, predicted, "<=" if bound == "upper" else ">=",
-                                       level=level)
+            rec = rate(xs, ys, predicted, "<=" if bound == "upper" else ">=", level=level, claim="Section 5.2 curves")
             slope, interval, verdict = rec.lhs, rec.interval, rec.verdict
         agreement = {HOLDS: "consistent", VIOLATED: "inconsistent"}.get(verdict, "inconclusive")
         out.append(dict(learner=learner, target=target, degree=degree, fitted_exponent=slope,

@@ -6,7 +6,7 @@ r"""Rows and figures from the records of a sweep store.
   least margin;
 * :func:`plot_records` -- any quantity against any parameter (matplotlib, Agg), the bound drawn
   beside the measured side, optional power-law fits beside a claimed exponent, or for rate
-  records (:meth:`CheckResult.from_fit`) the log-log data with the fitted and the claimed slopes.
+  records (:func:`boundcheck.results.rate`) the log-log data with the fitted and the claimed slopes.
 
 * :func:`plot_fit_records` -- the rate records of a run (``boundcheck rates``), one log-log panel each.
 
@@ -293,7 +293,7 @@ def _plot_rates(records, out, plt):
 
 
 def plot_fit_records(records, path):
-    """One log-log panel per rate record (:meth:`CheckResult.from_fit` or replicate fits): the measured
+    """One log-log panel per rate record (:func:`boundcheck.results.rate` or replicate fits): the measured
     points, the fitted line with its exponent and interval, and the claimed slope through the points'
     geometric centre; the verdict in the corner. Returns ``path``."""
     if not records:
