@@ -25,6 +25,9 @@ An exact record compares two numbers: ``lhs <= rhs + tol`` HOLDS, anything else 
   interval lies inside ``[rhs - delta, rhs + delta]``, VIOLATED only when it misses that band,
   INCONCLUSIVE otherwise.
 
+``"<="`` / ``">="`` may declare a non-inferiority margin ``delta`` (with its reason): the bound is
+then ``rhs + delta`` (``rhs - delta``) for both verdicts. It is for an O(m^-a) rate that is attained,
+whose fitted exponent sits on -a, so that a margin-free ``"<="`` could never hold.
 ``tolerance`` (default 0, stated with a reason when used) only ever protects a true claim from a
 VIOLATED caused by a known bias, such as the finite-size bias of a fitted exponent: it never makes
 HOLDS easier. Fewer than two draws, a non-finite or a zero-width interval, or a non-finite side:
@@ -156,8 +159,9 @@ def decide(lhs, rhs, relation, interval=None, *, tol=0.0, margin=0.0, tolerance=
     """The verdict of ``lhs <relation> rhs``; see the module docstring for the rule.
 
     ``interval`` None: an exact comparison up to the rounding tolerance ``tol``. Otherwise
-    ``margin`` is the equivalence margin of ``"=="`` and ``tolerance`` the stated bias allowance
-    that a VIOLATED verdict of ``"<="`` / ``">="`` must clear.
+    ``margin`` is the equivalence margin of ``"=="`` (the non-inferiority margin of ``"<="`` /
+    ``">="``), and ``tolerance`` the stated bias allowance that a VIOLATED verdict of ``"<="`` /
+    ``">="`` must clear beyond it.
     """
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {RELATIONS}; got {relation!r}")
@@ -173,9 +177,11 @@ def decide(lhs, rhs, relation, interval=None, *, tol=0.0, margin=0.0, tolerance=
     if not _finite(low, high, rhs) or not high > low:
         return INCONCLUSIVE
     if relation == "<=":
-        return HOLDS if high <= rhs else VIOLATED if low > rhs + tolerance else INCONCLUSIVE
+        edge = rhs + margin
+        return HOLDS if high <= edge else VIOLATED if low > edge + tolerance else INCONCLUSIVE
     if relation == ">=":
-        return HOLDS if low >= rhs else VIOLATED if high < rhs - tolerance else INCONCLUSIVE
+        edge = rhs - margin
+        return HOLDS if low >= edge else VIOLATED if high < edge - tolerance else INCONCLUSIVE
     if rhs - margin <= low and high <= rhs + margin:
         return HOLDS
     return VIOLATED if high < rhs - margin or low > rhs + margin else INCONCLUSIVE
@@ -305,7 +311,8 @@ class CheckResult:
         if rule is not None:
             params["level_rule"] = rule
         interval = _interval(params["evidence"], level)
-        verdict = decide(self.lhs, self.rhs, self.relation, interval, margin=params.get("equivalence_margin", 0.0),
+        margin = params.get("equivalence_margin", params.get("noninferiority_margin", 0.0))
+        verdict = decide(self.lhs, self.rhs, self.relation, interval, margin=margin,
                          tolerance=params.get("tolerance", 0.0))
         return dataclasses.replace(self, interval=tuple(interval), verdict=verdict, params=params)
 
@@ -366,25 +373,32 @@ def _params(params, part, hypotheses):
 
 
 def _equivalence(params, relation, margin, margin_reason, *, required):
-    """Declare the equivalence margin of an ``"=="`` record (in params and in its printed part)."""
-    if relation != "==":
-        if margin is not None:
-            raise ValueError(f"margin is the equivalence margin of '==' records; relation is {relation!r}")
-        return 0.0
+    """Declare the margin of a record (in params and in its printed part).
+
+    For ``"=="`` it is the equivalence margin, required for records from samples or fits. For
+    ``"<="`` / ``">="`` it is optional: a non-inferiority margin, for a bound on a rate that is
+    attained (an O(m^-a) whose exponent is exactly -a), where a margin-free ``"<="`` could never
+    hold; the claim then HOLDS when the whole interval is below ``rhs + margin``.
+    """
     if margin is None:
-        if required:
+        if required and relation == "==":
             raise ValueError("an '==' record built from samples or a fit needs margin= (its equivalence margin) "
                              "and margin_reason=")
-        margin = 0.0
+        return 0.0
     margin = float(margin)
     if not (math.isfinite(margin) and margin >= 0) or (required and margin == 0):
         raise ValueError(f"margin must be a finite number {'> 0' if required else '>= 0'}; got {margin!r}")
     if required and not margin_reason:
-        raise ValueError("margin_reason must say why the equivalence margin is what it is")
-    params["equivalence_margin"] = margin
+        raise ValueError("margin_reason must say why the margin is what it is")
+    if relation == "==":
+        params["equivalence_margin"] = margin
+        shown = f"equivalence margin ±{margin:.3g}"
+    else:
+        params["noninferiority_margin"] = margin
+        shown = f"non-inferiority margin {'+' if relation == '<=' else '-'}{margin:.3g}"
     if margin_reason:
         params["margin_reason"] = str(margin_reason)
-        params["part"] = f"{params.get('part', '')} [equivalence margin ±{margin:.3g}: {margin_reason}]".strip()
+        params["part"] = f"{params.get('part', '')} [{shown}: {margin_reason}]".strip()
     return margin
 
 

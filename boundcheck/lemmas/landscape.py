@@ -270,9 +270,10 @@ def check_lemma1(*, rng, n_samples=256, width=256, dim=16, radius=None, input_ra
     remainders = ls.lemma1_remainder_sweep(widths, validate.integer("replicates", replicates, minimum=1),
                                            n_samples=n, dim=d, radius_star=radius_star, rng=rng,
                                            input_radius=input_radius, loss=loss, activation=activation)
-    exponent = rate(widths, remainders, claimed_exponent, "==", margin=LEMMA1_RATE_MARGIN,
-                    margin_reason="finite-size bias of the fitted exponent at 64 <= m <= 2048 measured at 0.026",
-                    part="exponent in m of the remainder (term II) at W = W_*, ||W_*||_{2,4} fixed",
+    exponent = rate(widths, remainders, claimed_exponent, "<=", margin=LEMMA1_RATE_MARGIN,
+                    margin_reason="the O(m^-1) is attained at W = W_* (the remainder is m^-1 times a mean whose law "
+                                  "does not depend on m): finite-size bias at 64 <= m <= 2048 measured at 0.026",
+                    part="exponent in m of the remainder (term II) at W = W_*, ||W_*||_{2,4} fixed: O(m^-1)",
                     hypotheses=hypotheses, params=dict(claimed_exponent=claimed_exponent, paper_exponent=-1.0,
                                                        radius_star=radius_star))
     return [identity, inequality, exponent]
