@@ -588,6 +588,16 @@ class TaylorPoint:
             out[:, c, :] = self._first(i)[0][:, :, None] * model.x[:, None, :]
         return out * model.scale
 
+    def gradient_norms(self):
+        r""":math:`\|\partial f(x_i)/\partial W\|_F^2 = s^2\|x_i\|^2\sum_rG_{ir}^2` (the tangent kernel's diagonal), shape (n_samples,)."""
+        self._unrandomized("gradient_norms")
+        model = self.model
+        out = np.zeros(model.n_samples)
+        for i in range(len(model.chunks)):  # memory chunks of neurons
+            g = self._first(i)[0]
+            out += _rowdot(g, g)
+        return out * np.sum(model.x**2, axis=1) * model.scale**2
+
     def ntk_gram(self):
         r"""The tangent kernel :math:`K_{ij} = \langle\partial f(x_i)/\partial W, \partial f(x_j)/\partial W\rangle`, (n, n).
 

@@ -37,17 +37,17 @@ def test_clean_gradient_hvp_form_against_finite_differences(loss):
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
 
     def risk(w):
-        return ls.clean_risk(x, y, w_init, w_out, w, loss=loss)
+        return ls.quadratic_risk(x, y, w_init, w_out, w, loss=loss)
 
-    grad = ls.clean_risk_gradient(x, y, w_init, w_out, w_move, loss=loss)
+    grad = ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move, loss=loss)
     np.testing.assert_allclose(grad, _fd_grad(risk, w_move), rtol=1e-6, atol=1e-8)
     v = rng.standard_normal(w_move.shape)
     h = 1e-5
-    hvp_fd = (ls.clean_risk_gradient(x, y, w_init, w_out, w_move + h * v, loss=loss)
-              - ls.clean_risk_gradient(x, y, w_init, w_out, w_move - h * v, loss=loss)) / (2 * h)
-    hvp = ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v, loss=loss)
+    hvp_fd = (ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move + h * v, loss=loss)
+              - ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move - h * v, loss=loss)) / (2 * h)
+    hvp = ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v, loss=loss)
     np.testing.assert_allclose(hvp, hvp_fd, rtol=1e-5, atol=1e-8)
-    form = ls.clean_risk_hessian_form(x, y, w_init, w_out, w_move, v, loss=loss)
+    form = ls.quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, v, loss=loss)
     assert form == pytest.approx(np.sum(v * hvp), rel=1e-10)
     second_fd = (risk(w_move + 1e-4 * v) - 2 * risk(w_move) + risk(w_move - 1e-4 * v)) / 1e-8
     assert form == pytest.approx(second_fd, rel=1e-4)
@@ -57,7 +57,7 @@ def test_clean_risk_matches_network_quadratic_model():
     rng = np.random.default_rng(2)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
     fq = quadratic_model(x, w_init, w_out, w_move)
-    assert ls.clean_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.logaddexp(0, -y * fq)))
+    assert ls.quadratic_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.logaddexp(0, -y * fq)))
 
 
 def _all_signs(m):
@@ -68,9 +68,9 @@ def test_lemma1_lhs_exact_against_enumeration_of_signs():
     rng = np.random.default_rng(3)
     x, y, w_init, w_out, w_move, w_star = _problem(rng, m=6)
     terms = ls.lemma1_terms(x, y, w_init, w_out, w_move, w_star)
-    forms = [ls.clean_risk_hessian_form(x, y, w_init, w_out, w_move, w_star * s[:, None]) for s in _all_signs(6)]
+    forms = [ls.quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, w_star * s[:, None]) for s in _all_signs(6)]
     assert terms["lhs_exact"] == pytest.approx(np.mean(forms), rel=1e-12)
-    grad = ls.clean_risk_gradient(x, y, w_init, w_out, w_move)
+    grad = ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move)
     assert terms["grad_inner"] == pytest.approx(np.sum(grad * w_move), rel=1e-12)
     assert abs(terms["identity_residual"]) < 1e-13 * terms["scale"]
     assert terms["convexity_gap"] >= 0
@@ -121,7 +121,7 @@ def test_randomized_sides_against_direct_computation():
                          for e in every])
         assert sides["hess_form"][k] == pytest.approx(brute, rel=1e-10)
     # Sigma-independent clean pieces
-    assert sides["clean_risk"] == pytest.approx(ls.clean_risk(x, y, w_init, w_out, w_move))
+    assert sides["quadratic_risk"] == pytest.approx(ls.quadratic_risk(x, y, w_init, w_out, w_move))
     # the control variate has mean zero exactly: check by enumeration
     all_sides = ls.randomized_sides(x, y, w_init, w_out, w_move, w_star, every)
     assert abs(np.mean(all_sides["control"])) < 1e-14
@@ -158,7 +158,7 @@ def test_smallest_eigenvalue_matches_dense_on_tiny_problem():
     x, y, w_init, w_out, w_move, _ = _problem(rng, m=4, d=3)
 
     def hvp(v):
-        return ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v)
+        return ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v)
 
     dense = np.column_stack([hvp(e.reshape(4, 3)).ravel() for e in np.eye(12)])
     expected = np.linalg.eigvalsh((dense + dense.T) / 2)[0]
@@ -171,13 +171,13 @@ def test_bad_inputs_name_the_argument():
     rng = np.random.default_rng(10)
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
     with pytest.raises(ValueError, match="w_move must have shape"):
-        ls.clean_risk(x, y, w_init, w_out, w_move[:3])
+        ls.quadratic_risk(x, y, w_init, w_out, w_move[:3])
     with pytest.raises(ValueError, match="y must have length"):
-        ls.clean_risk(x, y[:3], w_init, w_out, w_move)
+        ls.quadratic_risk(x, y[:3], w_init, w_out, w_move)
     with pytest.raises(ValueError, match="signs must hold only"):
         ls.network_risk(x, y, w_init, w_out, w_move, np.zeros((2, w_init.shape[0])))
     with pytest.raises(ValueError, match="loss must be one of"):
-        ls.clean_risk(x, y, w_init, w_out, w_move, loss="hinge")
+        ls.quadratic_risk(x, y, w_init, w_out, w_move, loss="hinge")
 
 
 def test_hess_control_has_mean_zero_by_enumeration():
@@ -192,7 +192,7 @@ def test_hess_control_has_mean_zero_by_enumeration():
 # registered checks: Lemma 1, Theorem 2, Corollary 3, Theorem 4
 
 from boundcheck.lemmas import landscape as lm  # noqa: E402
-from boundcheck.numeric import coupling as cp  # noqa: E402
+from boundcheck.numeric import coupling as cpl  # noqa: E402
 
 SMALL = dict(n_samples=64, width=64, dim=4)
 
@@ -216,8 +216,8 @@ def test_lemma1_wrong_constants_are_violated():
 
 def test_lemma1_instance_params_match_direct_terms():
     rng = np.random.default_rng(22)
-    prob = cp.planted_problem(40, 16, 3, rng=rng)
-    w_move = cp.random_in_ball(16, 3, 2.0, rng=rng)
+    prob = cpl.planted_problem(40, 16, 3, rng=rng)
+    w_move = cpl.random_in_ball(16, 3, 2.0, rng=rng)
     instance = dict(prob, w_move=w_move)
     identity, ineq = lm.check_lemma1(rng=rng, instance=instance)
     terms = ls.lemma1_terms(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w_move, prob["w_star"])
@@ -231,9 +231,9 @@ def test_lemma1_instance_through_the_command_line(tmp_path):
     from boundcheck.cli import main
 
     rng = np.random.default_rng(23)
-    prob = cp.planted_problem(30, 8, 3, rng=rng)
+    prob = cpl.planted_problem(30, 8, 3, rng=rng)
     path = tmp_path / "inst.npz"
-    np.savez(path, w_move=cp.random_in_ball(8, 3, 1.0, rng=rng), **prob)
+    np.savez(path, w_move=cpl.random_in_ball(8, 3, 1.0, rng=rng), **prob)
     out = tmp_path / "out.json"
     assert main(["verify", "Lemma 1", "--instance", str(path), "--format", "json", "--out", str(out)]) == 0
     assert "lhs_exact" in out.read_text()
@@ -248,7 +248,7 @@ def test_lemma1_rejects_bad_input():
         lm.check_lemma1(rng=rng, n_samples=16, width=7, dim=3)
     with pytest.raises(ValueError, match="Assumption A"):
         lm.check_lemma1(rng=rng, **SMALL, activation="softplus")
-    prob = cp.planted_problem(20, 8, 3, rng=rng)
+    prob = cpl.planted_problem(20, 8, 3, rng=rng)
     with pytest.raises(ValueError, match="w_move"):
         lm.check_lemma1(rng=rng, instance=prob)
 
@@ -343,9 +343,9 @@ def test_randomized_risk_interval_covers_exact_value():
 def test_clean_hessian_operator_matches_hvp(cache_bytes):
     rng = np.random.default_rng(32)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
-    op = ls.clean_hessian_operator(x, y, w_init, w_out, w_move, cache_bytes=cache_bytes)
+    op = ls.quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, cache_bytes=cache_bytes)
     v = rng.standard_normal(w_move.shape)
-    np.testing.assert_allclose(op(v), ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(op(v), ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v), rtol=1e-12, atol=1e-15)
 
 
 def test_smallest_eigenvalue_of_regularized_network_risk_matches_dense():
@@ -365,7 +365,7 @@ def test_smallest_eigenvalue_of_regularized_network_risk_matches_dense():
 def test_clean_expected_hessian_form_splits_terms():
     rng = np.random.default_rng(34)
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
-    value, remainder, first_order = ls.clean_expected_hessian_form(x, y, w_init, w_out, w_move, w_star)
+    value, remainder, first_order = ls.quadratic_risk_expected_hessian_form(x, y, w_init, w_out, w_move, w_star)
     fstar = quadratic_model(x, w_init, w_out, w_star)
     fq = quadratic_model(x, w_init, w_out, w_move)
     d1 = -y / (1 + np.exp(y * fq))

@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import _validate as validate
 from ..losses import get_loss
-from ..network import norm_24, sample_signs
-from ..numeric import coupling as cp
+from ..network import TaylorModel, norm_24, quadratic_model, sample_signs
+from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
 from ..run.registry import register
 from ..results import CheckResult, mean_interval
@@ -29,12 +29,12 @@ def _setting(rng, n_samples, width, dim, radius, input_radius, loss, kind="align
     """A planted problem (labels, W_*) and a movement W of (2,4)-norm ``radius``."""
     width = validate.even_width("width", width)
     radius = validate.positive("radius", radius)
-    prob = cp.planted_problem(n_samples, width, dim, radius_star=radius, input_radius=input_radius, loss=loss,
+    prob = cpl.planted_problem(n_samples, width, dim, radius_star=radius, input_radius=input_radius, loss=loss,
                               rng=rng)
     if kind == "aligned":
-        w = cp.aligned_move(prob["w_out"], dim, radius, rng=rng, directions=2)
+        w = cpl.aligned_move(prob["w_out"], dim, radius, rng=rng, directions=2)
     else:
-        w = cp.random_in_ball(width, dim, radius, rng=rng, min_fraction=1.0)
+        w = cpl.random_in_ball(width, dim, radius, rng=rng, min_fraction=1.0)
     return prob, w
 
 
@@ -45,6 +45,12 @@ def _from_instance(instance, required=("x", "w_init", "w_out", "y", "w_move", "w
     arrays = _instance_arrays(instance, required)
     prob = {k: arrays[k] for k in ("x", "y", "w_init", "w_out", "w_star") if k in arrays}
     return prob, arrays["w_move"], float(np.mean(np.linalg.norm(arrays["x"], axis=1)))
+
+
+def _linear_second_moment(prob, w, activation):
+    r""":math:`E_\Sigma f^L_{W\Sigma}(x_i)^2 = \frac1m\sum_r\sigma'(p_{ir})^2u_{ir}^2` per sample, exactly (the core's sign moments)."""
+    model = TaylorModel(prob["x"], prob["w_init"], prob["w_out"], activation=activation)
+    return model.sign_moments(w, orders=(1,))[1]
 
 
 def _sides(prob, w, draws, rng, loss, activation):
@@ -64,7 +70,7 @@ def _fit(claim, widths, values, claimed, level, part, bound_exponent=None, relat
 
 
 def _ctx(prob, w, input_radius, activation):
-    return cp.bound_context(prob["w_init"], w, prob["w_star"], input_radius=input_radius,
+    return cpl.bound_context(prob["w_init"], w, prob["w_star"], input_radius=input_radius,
                             constant=assumption_constant(activation))
 
 
@@ -104,29 +110,25 @@ def check_section3_scalings(*, rng, n_samples=256, width=512, dim=8, radius=2.0,
                                         params=dict(base, width=width, part="E_Sigma f^L_{W Sigma}(x_1) = 0"))
     replicates = validate.integer("replicates", replicates, minimum=2)
     lin, quad, quad_random = (np.zeros((replicates, len(widths))) for _ in range(3))
-    from ..activations import get_activation
-
-    act = get_activation(activation)
     for rep in range(replicates):  # independent replicate sweeps
         for j, m in enumerate(widths):  # a loop over widths (sweep cells)
             prob, w = _setting(rng, n_samples, m, dim, radius, input_radius, "logistic")
-            pre, u = prob["x"] @ prob["w_init"].T, prob["x"] @ w.T
-            lin[rep, j] = np.sqrt(np.mean(np.mean((act.derivative(pre, 1) * u) ** 2, axis=1)))
-            s2 = act.derivative(pre, 2)
+            model = TaylorModel(prob["x"], prob["w_init"], prob["w_out"], activation=activation)
+            lin[rep, j] = np.sqrt(np.mean(model.sign_moments(w, orders=(1,))[1]))
             # f^Q(x) = sum_r c_r over the K moving neurons (i.i.d.): K/(K-1) [(sum c)^2 - sum c^2] is
             # unbiased for (K E c)^2, the square of the limit, without the O(1/K) variance term that
             # would bias the fitted exponent
-            c = s2 * u * u * prob["w_out"] / (2 * np.sqrt(m))
+            c = model.neuron_terms(w, 2)
             k = int(np.count_nonzero(np.any(w != 0, axis=1)))
             u_stat = (c.sum(axis=1) ** 2 - np.sum(c * c, axis=1)) * k / (k - 1)
             quad[rep, j] = np.sqrt(max(float(np.mean(u_stat)), 1e-300))
-            ur = prob["x"] @ cp.random_in_ball(m, dim, radius, rng=rng, min_fraction=1.0).T
-            quad_random[rep, j] = np.sqrt(np.mean(((s2 * ur * ur) @ prob["w_out"] / (2 * np.sqrt(m))) ** 2))
-    lin_rec = cp.replicate_slope_record("Section 3 scalings", widths, lin, linear_exponent, "==", level=level,
+            w_random = cpl.random_in_ball(m, dim, radius, rng=rng, min_fraction=1.0)
+            quad_random[rep, j] = np.sqrt(np.mean(model.value(w_random, orders=(2,)) ** 2))
+    lin_rec = cpl.replicate_slope_record("Section 3 scalings", widths, lin, linear_exponent, "==", level=level,
                                         params=dict(base, part="size of f^L: (mean_i E_Sigma f^L(x_i)^2)^1/2 ~ m^-1/4"))
-    quad_rec = cp.replicate_slope_record("Section 3 scalings", widths, quad, quadratic_exponent, "==", level=level,
+    quad_rec = cpl.replicate_slope_record("Section 3 scalings", widths, quad, quadratic_exponent, "==", level=level,
                                          params=dict(base, part="size of f^Q (aligned rows): O(1)"))
-    random_rec = cp.replicate_slope_record("Section 3 scalings", widths, quad_random, -0.5, "==", level=level)
+    random_rec = cpl.replicate_slope_record("Section 3 scalings", widths, quad_random, -0.5, "==", level=level)
     quad_rec.params.update(random_rows_exponent=random_rec.lhs, random_rows_interval=list(random_rec.interval),
                            random_rows_note="independent random rows: f^Q ~ m^-1/2, the paper's O(1) is an upper bound")
     return [mean_rec, lin_rec, quad_rec]
@@ -144,13 +146,11 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
         prob.setdefault("w_star", w_user)
     else:
         prob, _ = _setting(rng, n_samples, width, dim, radius, input_radius, "logistic")
-        moves = [cp.aligned_move(prob["w_out"], dim, radius, rng=rng, directions=1 + k % 3) for k in range(draws)]
-        moves += [cp.random_in_ball(width, dim, radius, rng=rng) for _ in range(draws)]
-    from ..network import quadratic_model
-
+        moves = [cpl.aligned_move(prob["w_out"], dim, radius, rng=rng, directions=1 + k % 3) for k in range(draws)]
+        moves += [cpl.random_in_ball(width, dim, radius, rng=rng) for _ in range(draws)]
     lhs = [float(np.max(np.abs(quadratic_model(prob["x"], prob["w_init"], prob["w_out"], w, activation=activation))))
            for w in moves]  # a loop over candidate W
-    rhs = [bound_factor * cp.lemma10_bound(_ctx(prob, w, input_radius, activation)) for w in moves]
+    rhs = [bound_factor * cpl.lemma10_bound(_ctx(prob, w, input_radius, activation)) for w in moves]
     rec = CheckResult.worst_case("Lemma 10", lhs, rhs, "<=",
                                  params=dict(width=width, dim=dim, radius=radius, bound_factor=bound_factor,
                                              tightness=float(np.max(np.array(lhs) / np.array(rhs) * bound_factor)),
@@ -170,23 +170,17 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
     Fits: (a) against :math:`m^{-1/2}` (the measured one matches), (b) against :math:`m^{-1/4}`
     (:math:`\Delta` is odd in :math:`\Sigma` at third order, so it is typically :math:`m^{-3/4}`).
     """
-    from ..activations import get_activation
-
-    act = get_activation(activation)
-
     def measure(m, prob=None, w=None):
         if prob is None:
             prob, w = _setting(rng, n_samples, m, dim, radius, input_radius, "logistic")
-        pre, u = prob["x"] @ prob["w_init"].T, prob["x"] @ w.T
-        second = np.mean((act.derivative(pre, 1) * u) ** 2, axis=1)
+        second = _linear_second_moment(prob, w, activation)
         delta = np.abs(_sides(prob, w, draws, rng, "logistic", activation)["remainder"])
         # worst case for the bound records; sample means for the rates (the max over x is noisier)
         return float(np.max(second)), float(np.max(delta)), float(np.mean(second)), float(np.mean(delta)), prob, w
 
     def second_moment(m):
         prob, w = _setting(rng, n_samples, m, dim, radius, input_radius, "logistic")
-        pre, u = prob["x"] @ prob["w_init"].T, prob["x"] @ w.T
-        return float(np.mean((act.derivative(pre, 1) * u) ** 2))
+        return float(np.mean(_linear_second_moment(prob, w, activation)))
 
     if instance is not None:  # the user's arrays: bound records only, no sweep
         prob, w, input_radius = _from_instance(instance, ("x", "w_init", "w_out", "w_move"))
@@ -198,22 +192,22 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
         second, delta, _, _, prob, w = measure(width)
     ctx = _ctx(prob, w, input_radius, activation)
     base = dict(width=width, dim=dim, radius=radius, bound_factor=bound_factor)
-    rec_a = CheckResult.exact("Lemma 11", second, bound_factor * cp.lemma11a_bound(ctx), "<=",
+    rec_a = CheckResult.exact("Lemma 11", second, bound_factor * cpl.lemma11a_bound(ctx), "<=",
                               params=dict(base, part="(a) max_i E_Sigma f^L(x_i)^2 <= C^2 t^4 B_x^2 ||W||^2 m^-1/2",
-                                          tightness=second / cp.lemma11a_bound(ctx)))
-    rec_b = CheckResult.exact("Lemma 11", delta, bound_factor * cp.lemma11b_bound(ctx), "<=",
+                                          tightness=second / cpl.lemma11a_bound(ctx)))
+    rec_b = CheckResult.exact("Lemma 11", delta, bound_factor * cpl.lemma11b_bound(ctx), "<=",
                               params=dict(base, part="(b) max_{Sigma,i} |f - f^L - f^Q| <= (C/6) B_x^3 ||W||^3 m^-1/4",
-                                          n_sign_draws=draws, tightness=delta / cp.lemma11b_bound(ctx)))
+                                          n_sign_draws=draws, tightness=delta / cpl.lemma11b_bound(ctx)))
     records = [rec_a, rec_b]
     if widths:
         # independent replicate sweeps, each a loop over widths (sweep cells); (a) is exact and cheap,
         # so it gets more replicates than (b), which needs Monte Carlo over signs
         second = np.array([[second_moment(m) for m in widths] for _ in range(4 * replicates)])
         deltas = np.array([[measure(m)[3] for m in widths] for _ in range(replicates)])
-        rec_a = cp.replicate_slope_record("Lemma 11", widths, second, claimed_exponents[0], "==", level=level,
+        rec_a = cpl.replicate_slope_record("Lemma 11", widths, second, claimed_exponents[0], "==", level=level,
                                           params=dict(part="(a) rate of mean_i E_Sigma f^L(x_i)^2 (exact; the rate "
                                                            "is attained, so '==')", bound_exponent=-0.5))
-        rec_b = cp.replicate_slope_record("Lemma 11", widths, deltas, claimed_exponents[1], "<=", level=level,
+        rec_b = cpl.replicate_slope_record("Lemma 11", widths, deltas, claimed_exponents[1], "<=", level=level,
                                           params=dict(part="(b) rate of mean |f - f^L - f^Q| over draws and samples",
                                                       bound_exponent=-0.25))
         for rec in (rec_a, rec_b):
@@ -235,11 +229,11 @@ def _coupling_lemma(label, key, bound_fn, *, rng, n_samples, width, dim, radius,
         prob, w = _setting(rng, n_samples, m, dim, radius, input_radius, loss) if setting is None else setting
         s = _sides(prob, w, draws, rng, loss, activation)
         if key == "risk":
-            samples = s["risk"] - s["clean_risk"] - s["control"]
+            samples = s["risk"] - s["quadratic_risk"] - s["control"]
         elif key == "grad":
-            samples = s["grad_inner"] - s["clean_grad_inner"] - s["control"]
+            samples = s["grad_inner"] - s["quadratic_grad_inner"] - s["control"]
         else:
-            samples = s["hess_form"] - s["clean_hess_form"] - s["hess_control"]
+            samples = s["hess_form"] - s["quadratic_hess_form"] - s["hess_control"]
         return samples, prob, w
 
     if instance is not None:  # the user's arrays: the bound record only, no sweep
@@ -274,7 +268,7 @@ def check_lemma12(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
     r"""Lemma 12: :math:`|\widetilde L(W) - L^Q(W)| \le S_{12}` (Monte Carlo over :math:`\Sigma`, with the
     mean-zero control :math:`\frac1n\sum\ell'(f^Q)f^L_{W\Sigma}`); fitted rate against :math:`m^{-1/4}`
     (the second-order term :math:`\frac12E\ell''(f^L)^2` makes it typically :math:`m^{-1/2}`)."""
-    return _coupling_lemma("Lemma 12", "risk", cp.lemma12_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
+    return _coupling_lemma("Lemma 12", "risk", cpl.lemma12_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
                            radius=radius, input_radius=input_radius, loss=loss, activation=activation, draws=draws,
                            level=level, widths=widths, bound_factor=bound_factor, claimed_exponent=claimed_exponent,
                            instance=instance, part="L~(W) - L^Q(W) <= S_12 (B.3)")
@@ -286,7 +280,7 @@ def check_lemma13(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
                   instance=None):
     r"""Lemma 13: :math:`|\langle\nabla\widetilde L(W) - \nabla L^Q(W), W\rangle|` against the sum of the
     bounds on terms I, II, III of the proof; fitted rate against :math:`m^{-1/4}`."""
-    return _coupling_lemma("Lemma 13", "grad", cp.lemma13_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
+    return _coupling_lemma("Lemma 13", "grad", cpl.lemma13_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
                            radius=radius, input_radius=input_radius, loss=loss, activation=activation, draws=draws,
                            level=level, widths=widths, bound_factor=bound_factor, claimed_exponent=claimed_exponent,
                            instance=instance, part="<grad L~(W) - grad L^Q(W), W> <= I + II + III (B.3)")
@@ -300,7 +294,7 @@ def check_lemma14(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
     r"""Lemma 14: :math:`|E_{\Sigma'}(\nabla^2\widetilde L - \nabla^2L^Q)(W)[W_*\Sigma', W_*\Sigma']|`
     (exact over :math:`\Sigma'`, Monte Carlo over :math:`\Sigma` with a mean-zero control) against
     :math:`I(L) + I(L^Q) + |II(L) - II(L^Q)|` of the proof; fitted rate against :math:`m^{-1/4}`."""
-    return _coupling_lemma("Lemma 14", "hess", cp.lemma14_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
+    return _coupling_lemma("Lemma 14", "hess", cpl.lemma14_bound, rng=rng, n_samples=n_samples, width=width, dim=dim,
                            radius=radius, input_radius=input_radius, loss=loss, activation=activation, draws=draws,
                            level=level, widths=widths, bound_factor=bound_factor, claimed_exponent=claimed_exponent,
                            instance=instance, part="Hessian-form difference <= I(L) + I(L^Q) + |II(L) - II(L^Q)| (B.3)")

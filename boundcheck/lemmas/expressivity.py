@@ -20,7 +20,8 @@ import sympy as sp
 from .. import _validate as validate
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
-from ..network import norm_24, quadratic_model, symmetric_init
+from ..network import TaylorModel, norm_24, quadratic_model, symmetric_init
+from ..numeric.generalization import clopper_pearson
 from ..run.registry import register
 from ..results import CheckResult, INCONCLUSIVE
 from ..symbolic import expressivity as ex
@@ -75,16 +76,6 @@ def _identity(claim, samples, exact, *, level, tol, params):
     """A Monte Carlo identity record: mean of ``samples`` == ``exact`` up to ``tol`` (kept in the params)."""
     return CheckResult.from_samples(claim, samples, exact, "==", level=level, tol=tol,
                                     params=dict(params, tolerance=float(tol)))
-
-
-def _clopper_pearson(count, total, level):
-    """Exact binomial confidence interval for ``count`` successes out of ``total``."""
-    from scipy import stats
-
-    alpha = 1.0 - level
-    low = 0.0 if count == 0 else float(stats.beta.ppf(alpha / 2, count, total - count + 1))
-    high = 1.0 if count == total else float(stats.beta.ppf(1 - alpha / 2, count + 1, total - count))
-    return low, high
 
 
 def _family_level(level, n_records):
@@ -370,13 +361,16 @@ def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic
                                                         "|beta|^2p / c_{p-2}", width=widths[-1])))
     # the concentration constant: E[(f^Q - f_*)(x)^2] = (2/m) (beta.x)^4 Var(relu(w0.x) a(w0)), exact. The
     # Monte Carlo side needs many initializations (the squared deviations are skewed, and 16 draws undercover),
-    # so it uses f^Q_{W*}(x) = (2/m) sum_{r <= m/2} relu(w0r.x) a(w0r) (beta.x)^2 directly, batched over
-    # n_var_draws initializations at the smallest width (that this equals quadratic_model at W* is tested).
+    # so it uses f^Q_{W*}(x) = (2/m) sum_{r <= m/2} relu(w0r.x) a(w0r) (beta.x)^2 over the m/2 distinct rows,
+    # batched over n_var_draws initializations at the smallest width: one model core over all their rows, each
+    # row w_r = (4|a(w0r)|/m)^(1/2) beta with output sign sign(a(w0r)); f^Q of one initialization is the sum of
+    # its rows' terms.
     m_small = widths[0]
     w0 = rng.standard_normal((n_var_draws, m_small // 2, dim)) / input_radius
-    a0 = ex.random_feature_coefficient(w0.reshape(-1, dim), beta, coef, p - 2,
-                                       input_radius=input_radius).reshape(n_var_draws, m_small // 2)
-    f_q_many = (2.0 / m_small) * np.einsum("drn,dr->dn", np.maximum(w0 @ x.T, 0.0), a0) * (x @ beta) ** 2
+    a0 = ex.random_feature_coefficient(w0.reshape(-1, dim), beta, coef, p - 2, input_radius=input_radius)
+    rows = TaylorModel(x, w0.reshape(-1, dim), np.sign(a0), activation="relu3", scale=1.0)
+    terms = rows.neuron_terms(np.sqrt(4.0 * np.abs(a0) / m_small)[:, None] * beta, 2)  # (n, draws * m/2)
+    f_q_many = terms.reshape(x.shape[0], n_var_draws, m_small // 2).sum(axis=2).T
     per_input = ex.theorem7_deviation_second_moment(x, beta, coef, p, m_small, input_radius=input_radius)
     exact_ms = float(np.mean(per_input)) * variance_factor  # variance_factor != 1 only in tests
     records.append(_identity("Theorem 7", np.mean((f_q_many - f_star) ** 2, axis=1), exact_ms, level=level,
@@ -394,7 +388,7 @@ def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic
                                       input_radius=input_radius).reshape(z.shape)
     norms_many = 8.0 * beta_norm**4 * np.mean(a**2, axis=1)
     count = int(np.sum(norms_many > bound))
-    low, high = _clopper_pearson(count, n_prob_draws, level)
+    low, high = clopper_pearson(count, n_prob_draws, level)
     freq = count / n_prob_draws
     verdict = "HOLDS" if high <= failure_prob / 2 else "VIOLATED" if low > failure_prob / 2 else INCONCLUSIVE
     rec4 = CheckResult("Theorem 7", freq, failure_prob / 2, "<=", failure_prob / 2 - freq, verdict, (low, high),

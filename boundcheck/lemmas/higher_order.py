@@ -14,8 +14,9 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from ..network import network_pm, taylor_term_pm
+from ..network import TaylorModel, network_pm, taylor_term_pm
 from ..run.registry import register
+from ..symbolic.moments import moment_matching_pair
 
 
 def forward_difference_pair(order):
@@ -35,13 +36,8 @@ def forward_difference_pair(order):
 def moment_pair(order):
     """Support and probabilities of (z_+, z_-): ``(points_plus, probs_plus, points_minus, probs_minus, source)``.
 
-    From :mod:`boundcheck.symbolic.moments` when present, else :func:`forward_difference_pair`.
+    From :func:`boundcheck.symbolic.moments.moment_matching_pair`.
     """
-    try:
-        from ..symbolic.moments import moment_matching_pair
-    except ImportError:  # the symbolic issue is not merged: same construction, built here
-        points, plus, minus = forward_difference_pair(order)
-        return points, plus, points, minus, "k-th forward difference (boundcheck.lemmas.higher_order)"
     plus, minus = moment_matching_pair(order)
     arrays = [np.array([float(t) for t in d], dtype=np.float64) for d in (plus, minus)]
     probs = [np.array([float(q) for q in d.values()], dtype=np.float64) for d in (plus, minus)]
@@ -59,17 +55,14 @@ def taylor_second_moments(x, w_init, w_star, order, *, activation="softplus"):
     from :math:`c_{jr} = \sigma^{(j)}(p_r)(w_{*,r}^\top x)^j/j!`: mean :math:`m^{-1/2}\delta_j\sum_rc_{jr}`,
     variance :math:`\frac1m V_j\sum_rc_{jr}^2` (neurons independent given :math:`W_0, W_*`).
     """
-    from ..activations import get_activation
-
-    act = get_activation(activation)
     pp, qp, pm, qm, _ = moment_pair(order)
     width = w_init.shape[0]
-    pre, proj = x @ w_init.T, x @ w_star.T
+    model = TaylorModel(x, w_init, np.ones(width), activation=activation, scale=1.0)  # terms without a_r, m^-1/2
     mean_sq, fluct = [], []
     for j in range(1, order + 1):  # a loop over Taylor orders
         delta = float(qp @ pp**j - qm @ pm**j)
         var = float(qp @ pp ** (2 * j) - (qp @ pp**j) ** 2 + qm @ pm ** (2 * j) - (qm @ pm**j) ** 2)
-        c = act.derivative(pre, j) * proj**j / math.factorial(j)
+        c = model.neuron_terms(w_star, j)
         # (sum_r c_r)^2 - sum_r c_r^2 = sum_{r != s} c_r c_s: unbiased for m(m-1)(E c)^2 over W_0, so the
         # mean part carries no O(1/m) bias from the finite sample of neurons
         mean_sq.append(delta**2 * (c.sum(axis=1) ** 2 - np.sum(c * c, axis=1)) / (width - 1))

@@ -15,10 +15,11 @@ from scipy import optimize
 
 from .. import _validate as validate
 from ..activations import check_assumption_a
+from ..convex.bracket import opt_bracket
 from ..data import load_instance
 from ..losses import get_loss
 from ..network import equation4_bound, norm_24, sample_signs
-from ..numeric import coupling as cp
+from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
 from ..run.registry import register
 from ..results import INCONCLUSIVE, VIOLATED, CheckResult, mean_interval
@@ -48,7 +49,7 @@ def _instance_arrays(instance, required):
 
 def _problem(rng, n_samples, width, dim, radius_star, input_radius, loss):
     width = validate.even_width("width", width)
-    return cp.planted_problem(n_samples, width, dim, radius_star=radius_star, input_radius=input_radius,
+    return cpl.planted_problem(n_samples, width, dim, radius_star=radius_star, input_radius=input_radius,
                               loss=loss, rng=rng)
 
 
@@ -80,43 +81,22 @@ def _loss_note(loss):
                          "Theorem 4) do not cover it"}
 
 
-def _project(w, radius):
+def _shrink_into_ball(w, radius):
+    """``w`` scaled down radially to the ball of ``radius`` (a map onto the ball, not the Euclidean projection)."""
     norm = norm_24(w)
     return w if norm <= radius else w * (radius / norm)
 
 
-def clean_trajectory(prob, *, radius, steps=40, step_size=300.0, loss="logistic", activation="relu3", rng):
-    """Iterates of projected gradient descent on L^Q from a small random start (a list of W).
-
-    The step adapts (halved until the risk decreases, then grown by 1.5), so the descent neither
-    stalls near the saddle at W = 0 nor diverges, whatever the scale of the problem.
-    """
-    x, y, w_init, w_out = prob["x"], prob["y"], prob["w_init"], prob["w_out"]
-    w = cp.random_in_ball(w_init.shape[0], x.shape[1], 0.05 * radius, rng=rng)
-    risk = ls.clean_risk(x, y, w_init, w_out, w, loss=loss, activation=activation)
-    eta = float(step_size)
-    out = []
-    for _ in range(steps):  # a loop over optimization steps, each one batched evaluation
-        grad = ls.clean_risk_gradient(x, y, w_init, w_out, w, loss=loss, activation=activation)
-        for _ in range(30):  # backtracking: at most 30 halvings
-            trial = _project(w - eta * grad, radius)
-            trial_risk = ls.clean_risk(x, y, w_init, w_out, trial, loss=loss, activation=activation)
-            if trial_risk <= risk:
-                break
-            eta /= 2
-        w, risk, eta = trial, trial_risk, eta * 1.5
-        out.append(w)
-    return out
-
-
 def _candidates(prob, *, radius, rng, draws, loss, activation, steps=40):
-    """W at which the "for all W" claims are evaluated: W_*, random points, a GD trajectory."""
+    """W at which the "for all W" claims are evaluated: W_*, random points, a projected GD trajectory on L^Q."""
     m, d = prob["w_init"].shape
     cands = [("w_star", prob["w_star"] * min(1.0, radius / norm_24(prob["w_star"])))]
-    cands += [("random", cp.random_in_ball(m, d, radius, rng=rng)) for _ in range(draws)]
-    cands += [("aligned", cp.aligned_move(prob["w_out"], d, radius * rng.uniform(0.2, 1.0), rng=rng))
+    cands += [("random", cpl.random_in_ball(m, d, radius, rng=rng)) for _ in range(draws)]
+    cands += [("aligned", cpl.aligned_move(prob["w_out"], d, radius * rng.uniform(0.2, 1.0), rng=rng))
               for _ in range(max(1, draws // 4))]
-    traj = clean_trajectory(prob, radius=radius, steps=steps, loss=loss, activation=activation, rng=rng)
+    start = cpl.random_in_ball(m, d, 0.05 * radius, rng=rng)
+    traj = ls.quadratic_risk_trajectory(prob["x"], prob["y"], prob["w_init"], prob["w_out"], start, radius=radius,
+                                        steps=steps, loss=loss, activation=activation)
     cands += [("trajectory", w) for w in traj[:: max(1, steps // 10)]]
     return cands
 
@@ -133,12 +113,12 @@ def _lemma1_at(prob, w, *, opt, loss, activation, constant, input_radius):
 
 
 def adversarial_search(objective, basis, *, radius, start, maxfev=300):
-    r"""Maximize ``objective(W)`` over :math:`W = \sum_j c_jB_j` projected to :math:`\|W\|_{2,4} \le`
+    r"""Maximize ``objective(W)`` over :math:`W = \sum_j c_jB_j` scaled radially into :math:`\|W\|_{2,4} \le`
     ``radius`` (Nelder-Mead on the coefficients c). Returns ``(W, value)``."""
     basis = np.stack(basis)
 
     def point(c):
-        return _project(np.tensordot(c, basis, axes=1), radius)
+        return _shrink_into_ball(np.tensordot(c, basis, axes=1), radius)
 
     res = optimize.minimize(lambda c: -objective(point(c)), start, method="Nelder-Mead",
                             options=dict(maxfev=maxfev, xatol=1e-6, fatol=1e-12))
@@ -181,7 +161,7 @@ def check_lemma1(*, rng, n_samples=256, width=256, dim=16, radius=None, input_ra
         prob, radius, radius_star = _planted(rng, n_samples, width, dim, radius, radius_star, input_radius, loss)
         cands = _candidates(prob, radius=radius, rng=rng, draws=validate.integer("draws", draws, minimum=1),
                             loss=loss, activation=activation)
-    opt = ls.clean_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
+    opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
                         activation=activation)
     evaluate = lambda w: _lemma1_at(prob, w, opt=opt, loss=loss, activation=activation, constant=constant,  # noqa: E731
                                     input_radius=input_radius)
@@ -193,8 +173,8 @@ def check_lemma1(*, rng, n_samples=256, width=256, dim=16, radius=None, input_ra
             return t["lhs_exact"] - t["rhs_main"] - bound_factor * t["bound"]
 
         m, d = prob["w_init"].shape
-        basis = [prob["w_star"]] + [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(4)]
-        basis.append(cp.aligned_move(prob["w_out"], d, radius, rng=rng))
+        basis = [prob["w_star"]] + [cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(4)]
+        basis.append(cpl.aligned_move(prob["w_out"], d, radius, rng=rng))
         start = np.zeros(len(basis))
         start[0] = 1.0
         w_adv, _ = adversarial_search(slack_violation, basis, radius=radius, start=start, maxfev=search_evals)
@@ -287,8 +267,8 @@ def width_condition(accuracy, *, dim, radius, radius_star, input_radius=1.0, con
         ctx = dict(m=m, t=equation4_bound(max(2, int(m)), dim, failure_prob), N=radius, N_star=radius_star,
                    B=input_radius, C=constant)
         rem = constant**2 * ctx["t"] ** 2 * input_radius**4 * radius**2 * radius_star**2 / m
-        return (cp.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cp.lemma13_bound(ctx) <= accuracy / 6
-                and cp.lemma14_bound(ctx) <= accuracy / 6)
+        return (cpl.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cpl.lemma13_bound(ctx) <= accuracy / 6
+                and cpl.lemma14_bound(ctx) <= accuracy / 6)
 
     lo, hi = 0.0, 1.0
     while not ok(10.0**hi):  # doubling in log10 m, a scalar search
@@ -347,7 +327,7 @@ def check_theorem2(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
 
     def eps_min_at(m, prob=None):
         prob = _problem(rng, n_samples, m, dim, radius_star, input_radius, loss) if prob is None else prob
-        opt = ls.clean_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
+        opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
                             activation=activation)
         cands = _candidates(prob, radius=radius, rng=rng, draws=candidates, loss=loss, activation=activation)
         (kind, w), _ = _worst_candidate(prob, cands, opt=opt, loss=loss, activation=activation, rng=rng,
@@ -385,7 +365,7 @@ def check_theorem2(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
                                                 activation=activation, draws=max(16, draws // 2), level=level)
                            for m in widths] for _ in range(replicates)])  # (replicates, widths, 2)
         eps = np.max(cells[:, :, 0], axis=0)
-        rec = cp.replicate_slope_record(
+        rec = cpl.replicate_slope_record(
             "Theorem 2", widths, np.maximum(cells[:, :, 1], 1e-300), claimed_exponent, "<=", level=level,
             params=dict(part="coupling error max_W |E h(W) - Lemma 1 slack(W)| (the part of epsilon the proof "
                              "spends on Lemmas 12-14), fitted in m", proof_exponent=-0.25,
@@ -426,7 +406,7 @@ def _instance_problem(instance):
 def _theorem2_instance(instance, *, rng, loss, activation, draws, level, accuracy, constant, enforce):
     """Theorem 2's inequality (7) at the user's W (``w_move``), OPT = L^Q(w_star)."""
     prob, w, input_radius = _instance_problem(instance)
-    opt = ls.clean_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
+    opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
                         activation=activation)
     h, _ = theorem2_samples(prob, w, sample_signs(draws, prob["w_init"].shape[0], rng=rng), opt=opt, loss=loss,
                             activation=activation)
@@ -451,9 +431,9 @@ def _theorem2_sweep_cell(rng, m, *, n_samples, dim, radius, radius_star, input_r
     (W_*, W_* scaled to B_w, aligned moves of norm B_w and B_w / 2), the same shapes at every width."""
     prob = _problem(rng, n_samples, m, dim, radius_star, input_radius, loss)
     x, y, w_init, w_out, w_star = prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"]
-    opt = ls.clean_risk(x, y, w_init, w_out, w_star, loss=loss, activation=activation)
-    family = [w_star, w_star * (radius / norm_24(w_star)), cp.aligned_move(w_out, dim, radius, rng=rng),
-              cp.aligned_move(w_out, dim, radius / 2, rng=rng)]
+    opt = ls.quadratic_risk(x, y, w_init, w_out, w_star, loss=loss, activation=activation)
+    family = [w_star, w_star * (radius / norm_24(w_star)), cpl.aligned_move(w_out, dim, radius, rng=rng),
+              cpl.aligned_move(w_out, dim, radius / 2, rng=rng)]
     signs = sample_signs(draws, m, rng=rng)
     eps_min, coupling = 0.0, 0.0
     for w in family:  # a loop over the W family, each batched over draws
@@ -510,7 +490,7 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
                                              radius_star, input_radius, loss)
     reg = 0.1 / radius**8 if reg is None else validate.nonnegative("reg", reg)
     w_star = prob["w_star"]
-    opt = ls.clean_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w_star, loss=loss, activation=activation)
+    opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w_star, loss=loss, activation=activation)
     if instance is not None:
         cands = [("instance", w_user)]
     else:
@@ -551,40 +531,15 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
 
 
 def _opt_value(prob, radius_star, loss, activation):
-    """OPT bracket from boundcheck.convex when importable, else L^Q(W_*) of the planted W_*."""
-    fallback = ls.clean_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
-                             activation=activation)
-    try:
-        from ..convex.bracket import opt_bracket
-    except ImportError:  # the convex issue is not merged: use the planted teacher
-        return fallback, fallback, "L^Q(w_star) of the planted W_* (boundcheck.convex not importable)"
+    """OPT bracket from :func:`boundcheck.convex.bracket.opt_bracket`; L^Q(W_*) of the planted W_* if it fails."""
+    fallback = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], prob["w_star"], loss=loss,
+                                 activation=activation)
     try:
         br = opt_bracket(prob["x"], prob["y"], prob["w_init"], prob["w_out"], radius=radius_star, loss=loss,
                          solver="fast", tol=1e-3, start=prob["w_star"], activation=activation, time_limit=5.0)
     except Exception as err:  # noqa: BLE001  (a solver failure must not hide the rest of the check)
         return fallback, fallback, f"L^Q(w_star) (opt_bracket failed: {err})"
     return float(br.lower), float(min(br.upper, fallback)), "boundcheck.convex.opt_bracket (lower, upper)"
-
-
-def perturbed_descent(prob, *, reg, steps, step_size, signs_per_step, noise, rng, loss, activation, radius_cap,
-                      max_move=None):
-    r"""Perturbed gradient descent on :math:`\widetilde L_\lambda`: each step draws fresh signs,
-    steps along the Monte Carlo gradient plus the regularizer's, and adds Gaussian noise.
-
-    A step longer than ``max_move`` in (2,4)-norm is shortened to that length (a safeguard for
-    losses with unbounded curvature, e.g. squared), and iterates stay in the ball of ``radius_cap``.
-    """
-    m, d = prob["w_init"].shape
-    w = cp.random_in_ball(m, d, 1e-2, rng=rng)
-    for _ in range(steps):  # a loop over optimization steps, each batched over samples, neurons, draws
-        signs = sample_signs(signs_per_step, m, rng=rng)
-        grad = ls.network_risk_gradient(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, signs, loss=loss,
-                                        activation=activation) + ls.regularizer_gradient(w, reg)
-        step = step_size * grad
-        if max_move is not None:
-            step = _project(step, max_move)
-        w = _project(w - step + noise * rng.standard_normal(w.shape), radius_cap)
-    return w
 
 
 @register("Theorem 4", statement="an approximate SOSP of L~_lambda has L~_lambda <= (1+gamma) OPT + eps and "
@@ -618,10 +573,12 @@ def check_theorem4(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
     opt_low, opt_high, opt_source = _opt_value(prob, radius, loss, activation)
     reg = (2 * gamma * opt_low + accuracy) / (constant * radius**8)
     m, d = prob["w_init"].shape
-    w_hat = perturbed_descent(prob, reg=reg, steps=validate.integer("steps", steps, minimum=1), step_size=step_size,
-                              signs_per_step=signs_per_step, noise=noise, rng=rng, loss=loss, activation=activation,
-                              radius_cap=50 * radius, max_move=0.1 * radius)
+    steps = validate.integer("steps", steps, minimum=1)
     args = (prob["x"], prob["y"], prob["w_init"], prob["w_out"])
+    w_hat = ls.regularized_risk_descent(*args, cpl.random_in_ball(m, d, 1e-2, rng=rng), reg=reg, steps=steps,
+                                        step_size=step_size, sign_draws=signs_per_step, noise=noise, rng=rng,
+                                        loss=loss, activation=activation, radius_cap=50 * radius,
+                                        max_move=0.1 * radius)
     eval_signs = sample_signs(validate.integer("draws", draws, minimum=8), m, rng=rng)
     risks = ls.network_risk(*args, w_hat, eval_signs, loss=loss, activation=activation)
     reg_value = ls.regularizer(w_hat, reg)
@@ -641,7 +598,7 @@ def check_theorem4(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
                   smallest_hessian_eigenvalue=lam_min, norm_24=float(norm_24(w_hat)),
                   is_approximate_sosp=bool(np.linalg.norm(grad) <= grad_tol and lam_min >= -curvature_tol),
                   sosp_tolerances=dict(gradient=grad_tol, curvature=curvature_tol), norm_factor=norm_factor,
-                  clean_risk=ls.clean_risk(*args, w_hat, loss=loss, activation=activation),
+                  quadratic_risk=ls.quadratic_risk(*args, w_hat, loss=loss, activation=activation),
                   note="(10) is claimed for widths above a polynomial threshold; width_condition of Theorem 2 "
                        "gives its scale")
     rhs_low = (1 + gamma) * opt_low + accuracy

@@ -14,9 +14,10 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from ..convex.bracket import opt_bracket, planted_instance, recompute_loss
+from ..convex.bracket import opt_bracket, planted_instance
 from ..data import load_instance
 from ..network import norm_24
+from ..numeric.landscape import quadratic_risk
 from ..run.registry import register
 from ..results import CheckResult
 
@@ -45,7 +46,7 @@ def check_opt_bracket(*, rng, n_samples=200, width=32, dim=8, radius=None, input
     Two records.
 
     1. ``lower <= upper``, with the upper end recomputed here from the returned
-       :math:`\widehat W` (:func:`boundcheck.network.quadratic_model` and the loss) after checking
+       :math:`\widehat W` (:func:`boundcheck.numeric.landscape.quadratic_risk`) after checking
        :math:`\|\widehat W\|_{2,4} \le B_w` (an infeasible W makes the record VIOLATED).
     2. ``lower <= min_j L^Q(W_j)`` over ``draws`` random feasible :math:`W_j`: the lower bound
        never exceeds the loss at a point of the ball (worst draw reported).
@@ -75,7 +76,7 @@ def check_opt_bracket(*, rng, n_samples=200, width=32, dim=8, radius=None, input
                          activation=activation)
     lower = result.lower + lower_offset
     feasible = float(norm_24(result.w_move)) <= radius
-    upper = recompute_loss(x, y, w_init, w_out, result.w_move, loss=loss, activation=activation) if feasible \
+    upper = quadratic_risk(x, y, w_init, w_out, result.w_move, loss=loss, activation=activation) if feasible \
         else -math.inf
     params = dict(n_samples=x.shape[0], width=w_init.shape[0], dim=x.shape[1], radius=radius, loss=str(loss),
                   solver=solver, status=result.status, rel_gap=result.rel_gap, rank=result.rank,
@@ -85,7 +86,7 @@ def check_opt_bracket(*, rng, n_samples=200, width=32, dim=8, radius=None, input
         params["notes"] = "; ".join(result.notes)
     bracket = CheckResult.exact("OPT bracket", lower, upper, "<=", params=params)
     weights = random_feasible_weights(w_init.shape[0], x.shape[1], radius, draws, rng=rng)
-    losses = np.array([recompute_loss(x, y, w_init, w_out, w, loss=loss, activation=activation)
+    losses = np.array([quadratic_risk(x, y, w_init, w_out, w, loss=loss, activation=activation)
                        for w in weights])  # a loop over draws, each batched over samples and neurons
     params_random = dict(params, what="lower <= L^Q(W) for random feasible W")
     random_check = CheckResult.worst_case("OPT bracket", np.full(draws, lower), losses, "<=", params=params_random)
