@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from boundcheck.experiments import curves as cv
+from boundcheck.experiments import learners as lrn
+from boundcheck.experiments import slides
 from boundcheck.activations import get_activation
 from boundcheck.cli import main
 from boundcheck.data import sample_sphere
@@ -159,13 +161,13 @@ def test_sphere_polynomial_dimension_matches_the_rank_of_monomials(rng):
         cols = [np.prod(x[:, list(c)], axis=1) for k in range(degree + 1)
                 for c in itertools.combinations_with_replacement(range(dim), k)]
         rank = np.linalg.matrix_rank(np.stack(cols, axis=1), tol=1e-8)
-        assert cv.sphere_polynomial_dimension(dim, degree) == rank
+        assert lrn.sphere_polynomial_dimension(dim, degree) == rank
 
 
 def _regularizer(rng, reg=0.7, width=8, dim=3):
     w_init, w_out = symmetric_init(width, dim, rng=rng)
     x = sample_sphere(400, dim, rng=rng)
-    return cv.EigenRegularizer(w_init, w_out, x, n_top=4, reg=reg, null_tol=1e-3), w_init, w_out, x
+    return lrn.EigenRegularizer(w_init, w_out, x, n_top=4, reg=reg, null_tol=1e-3), w_init, w_out, x
 
 
 def test_regularizer_groups_and_null_space_of_the_symmetric_init(rng):
@@ -226,7 +228,7 @@ def test_lq_reg_runs_in_curves_and_slides(rng):
     _, thresholds = cv.sample_complexity(learners=("LQ-reg",), target="sparse", dims=(4,), n_values=[8, 16],
                                          repeats=1, width=8, steps=5, n_test=40, rng=rng)
     assert thresholds[0]["learner"] == "LQ-reg"
-    rows = cv.slides_experiment((5,), repeats=1, width=8, steps=5, n_test=40, rng=rng,
+    rows = slides.slides_experiment((5,), repeats=1, width=8, steps=5, n_test=40, rng=rng,
                                 models=("linear+quadratic", "LQ-reg"))
     assert [r["model"] for r in rows] == ["linear+quadratic", "LQ-reg"]
     assert cv.predicted_exponent("LQ-reg", "sparse", 3) == (2.0, "upper")

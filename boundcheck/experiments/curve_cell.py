@@ -31,8 +31,8 @@ def check_learning_curve_cell(*, rng, learner="ntk", target="single", dim=4, n_s
     ``xor``), the mean over ``n_test`` fresh test points, with its Student-t interval over those
     points (given the fitted model). Right side: ``accuracy``. Relation ``<=``. All cell options are
     in the params, so stored records can be regrouped into curves. The problem comes from
-    ``(data_seed, dim, repeat)`` (:func:`boundcheck.experiments.curves.problem_rng`), the fit from ``rng``.
-    Learners: :data:`boundcheck.experiments.curves.ALL_LEARNERS`; squared-loss fits, outside the paper's loss
+    ``(data_seed, dim, repeat)`` (:func:`boundcheck.experiments.problems.problem_rng`), the fit from ``rng``.
+    Learners: :data:`boundcheck.experiments.learners.ALL_LEARNERS`; squared-loss fits, outside the paper's loss
     hypotheses (said in the params). ``reg`` and ``top_degree`` only act on ``"LQ-reg"``.
     """
     accuracy = validate.probability("accuracy", accuracy)
