@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from boundcheck.lemmas import coupling as lc
-from boundcheck.network import network, quadratic_model, randomized_network, randomized_taylor_term
+from boundcheck.network import quadratic_model, randomized_network, randomized_taylor_term
 from boundcheck.numeric import coupling as cpl
 from boundcheck.numeric import landscape as ls
 from boundcheck.results import HOLDS, VIOLATED
@@ -68,15 +68,17 @@ def test_lemma12_to_14_bounds_hold_exactly_over_all_signs(loss):
     assert abs(np.mean(s["control"])) < 1e-13 and abs(np.mean(s["hess_control"])) < 1e-13
 
 
-def test_network_of_randomized_sides_matches_foundation():
+def test_outputs_of_randomized_sides_against_a_double_loop():
     rng = np.random.default_rng(5)
-    prob, w = _tiny(rng)
-    signs = rng.choice([-1.0, 1.0], size=(3, 8))
+    prob, w = _tiny(rng, m=6, n=8)
+    signs = rng.choice([-1.0, 1.0], size=(3, 6))
     s = ls.randomized_sides(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, prob["w_star"], signs)
-    np.testing.assert_allclose(s["outputs"], randomized_network(prob["x"], prob["w_init"], prob["w_out"], w, signs),
-                               rtol=1e-12)
-    single = network(prob["x"], prob["w_init"], prob["w_out"], w * signs[0][:, None])
-    np.testing.assert_allclose(s["outputs"][0], single, rtol=1e-12)
+    want = np.zeros((3, 8))
+    for k, row in enumerate(signs):  # draws, samples, neurons: the definition (1) with w_r -> Sigma_kr w_r
+        for i, xi in enumerate(prob["x"]):
+            for r in range(6):
+                want[k, i] += prob["w_out"][r] * max((prob["w_init"][r] + row[r] * w[r]) @ xi, 0.0) ** 3 / 6
+    np.testing.assert_allclose(s["outputs"], want / np.sqrt(6), rtol=1e-12, atol=1e-15)
 
 
 FAST = dict(n_samples=48, width=128, dim=4, widths=(32, 64, 128, 256, 512))

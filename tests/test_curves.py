@@ -6,45 +6,10 @@ import pytest
 
 from boundcheck.experiments import curves as cv
 from boundcheck.experiments import learners as lrn
-from boundcheck.experiments import ntk
 from boundcheck.experiments import problems as prb
 from boundcheck.experiments import slides
 from boundcheck.experiments import trajectories as traj
-from boundcheck.activations import get_activation
 from boundcheck.cli import main
-from boundcheck.data import sample_sphere
-from boundcheck.network import quadratic_model, linear_model, symmetric_init
-
-
-def test_ntk_kernel_matches_finite_width_monte_carlo(rng):
-    x = sample_sphere(6, 5, rng=rng)
-    w_init, _ = symmetric_init(2 * 60_000, 5, rng=rng)
-    half = w_init[:60_000]  # the independent half of the symmetric initialization
-    feats = get_activation("relu3").derivative(x @ half.T, 1)  # (n, m/2)
-    products = feats[:, None, :] * feats[None, :, :] * (x @ x.T)[:, :, None]
-    mc = products.mean(axis=2)
-    sem = products.std(axis=2) / math.sqrt(half.shape[0])
-    exact = ntk.ntk_kernel(x, x)
-    assert np.all(np.abs(mc - exact) <= 5 * sem + 1e-12)
-
-
-def test_ntk_kernel_closed_form_at_zero_angle_and_psd(rng):
-    x = sample_sphere(40, 4, input_radius=1.0, rng=rng)
-    gram = ntk.ntk_kernel(x, x)
-    # theta = 0: E[relu(u)^4]/4 = 3/8
-    assert np.allclose(np.diag(gram), 3.0 / 8.0)
-    assert np.linalg.eigvalsh(gram)[0] > -1e-12
-
-
-def test_fit_taylor_stays_in_the_ball_and_fits(rng):
-    x = sample_sphere(40, 4, rng=rng)
-    y = (x[:, 0] * 2.0) ** 2
-    w_init, w_out = symmetric_init(32, 4, rng=rng)
-    small = lrn.fit_taylor(x, y, w_init, w_out, orders=(2,), radius=3.0, steps=50, rng=rng)
-    assert np.sum(np.sum(small**2, axis=1) ** 2) <= 3.0**4 * (1 + 1e-9)  # binding: the fit needs about 6
-    w = lrn.fit_taylor(x, y, w_init, w_out, orders=(2,), radius=10.0, steps=200, rng=rng)
-    fit = quadratic_model(x, w_init, w_out, w)
-    assert np.mean((fit - y) ** 2) < 0.2 * np.mean((y - y.mean()) ** 2)
 
 
 def test_threshold_is_exact_for_a_power_law():
@@ -94,11 +59,15 @@ def test_sweep_does_not_depend_on_worker_count():
 
 
 @pytest.mark.parametrize("target", ["single", "xor", "sparse"])
-def test_every_learner_runs_on_every_target(rng, target):
-    curves, thresholds = cv.sample_complexity(target=target, dims=(4,), n_values=[8, 32], repeats=1, steps=10,
-                                              n_test=40, width=8, rng=rng)
-    assert {r["learner"] for r in thresholds} == set(lrn.LEARNERS)
-    assert all(np.isfinite(r["test_loss"]) for r in curves)
+def test_every_learner_learns_every_target(rng, target):
+    # 128 samples in d = 4: every learner beats the trivial predictor (normalised MSE of 0 is 1; a coin flip
+    # errs on half the labels) and beats itself on 8 samples
+    curves, _ = cv.sample_complexity(target=target, dims=(4,), n_values=[8, 128], repeats=1, steps=100, n_test=200,
+                                     width=16, rng=rng)
+    trivial = 0.5 if target == "xor" else 1.0
+    for learner in lrn.LEARNERS:
+        few, many = [r["test_loss"] for r in curves if r["learner"] == learner]
+        assert many < trivial and many < few, (learner, few, many)
 
 
 def test_ntk_regression_learns_a_quadratic_with_enough_samples(rng):
@@ -112,10 +81,13 @@ def test_make_problem_targets_have_unit_norm(rng):
         assert problem.scale == pytest.approx(1.0, rel=0.1)  # 4000-point normaliser for sparse
 
 
-def test_slides_experiment_rows(rng):
-    rows = slides.slides_experiment((5,), repeats=1, width=8, steps=10, n_test=40, rng=rng)
-    assert {r["model"] for r in rows} == {"linear", "quadratic", "linear+quadratic"}
-    assert rows[0]["n"] == round(5**1.5)
+def test_slides_experiment_linear_plus_quadratic_beats_linear_alone(rng):
+    # the slides' point at n = d^1.5: f_L alone cannot fit the sparse quadratic part, f_L + f_Q can
+    rows = slides.slides_experiment((8,), repeats=2, width=16, steps=100, n_test=200, rng=rng,
+                                    models=("linear", "linear+quadratic"))
+    assert {r["n"] for r in rows} == {round(8**1.5)}
+    mean = {model: np.mean([r["test_loss"] for r in rows if r["model"] == model]) for model in ("linear", "linear+quadratic")}
+    assert mean["linear+quadratic"] < mean["linear"]
 
 
 def test_taylor_trajectories_higher_order_is_closer_at_small_step(rng):

@@ -5,11 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize
 
 from boundcheck.data import sample_sphere
 from boundcheck.lemmas.generalization import check_equation4, check_lemma8, check_theorem6
-from boundcheck.network import norm_24, project_ball_24, quadratic_model, randomized_network, sample_signs, symmetric_init
+from boundcheck.network import norm_24, quadratic_model, randomized_network, sample_signs, symmetric_init
 from boundcheck.numeric import generalization as gen
 from boundcheck.numeric import rademacher as rad
 from boundcheck.results import HOLDS, VIOLATED
@@ -68,20 +67,6 @@ def test_equation4_check_holds_and_can_be_violated(rng):
     assert all(r.params["exact_probability"] <= r.rhs for r in records)
     bad = check_equation4(rng=rng, width=20, dim=5, draws=500, threshold_scale=0.3)
     assert VIOLATED in [r.verdict for r in bad]
-
-
-def test_projection_onto_24_ball_against_slsqp(rng):
-    v = rng.standard_normal((8, 3))
-    p = project_ball_24(v, 1.0)
-    assert norm_24(p) == pytest.approx(1.0, rel=1e-9)
-    cons = {"type": "ineq", "fun": lambda w: 1.0 - np.sum(np.sum(w.reshape(8, 3) ** 2, 1) ** 2)}
-    res = optimize.minimize(lambda w: np.sum((w - v.ravel()) ** 2), 0.5 * p.ravel(), constraints=[cons],
-                            method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
-    best = res.x.reshape(8, 3)
-    best = best / max(1.0, norm_24(best))  # SLSQP may end a hair outside the ball: compare at a feasible point
-    assert np.sum((p - v) ** 2) <= np.sum((best - v) ** 2) + 1e-8
-    inside = 0.1 * v / norm_24(v)
-    np.testing.assert_array_equal(project_ball_24(inside, 1.0), inside)
 
 
 def test_fit_stays_in_ball_and_lowers_the_loss(rng):

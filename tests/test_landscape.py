@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from boundcheck.network import quadratic_model, randomized_network, symmetric_init
+from boundcheck.network import quadratic_model, symmetric_init
 from boundcheck.numeric import landscape as ls
 from boundcheck.results import HOLDS, VIOLATED
 
@@ -53,11 +53,26 @@ def test_clean_gradient_hvp_form_against_finite_differences(loss):
     assert form == pytest.approx(second_fd, rel=1e-4)
 
 
-def test_clean_risk_matches_network_quadratic_model():
+def _brute_outputs(x, w_init, w_out, w_move, signs=None, order=None):
+    """f^Q (order 2) or the network (order None) at W Sigma_k: a plain loop over draws, samples and neurons."""
+    m = w_init.shape[0]
+    rows = np.ones((1, m)) if signs is None else signs
+    out = np.zeros((rows.shape[0], x.shape[0]))
+    for k, row in enumerate(rows):
+        for i, xi in enumerate(x):
+            for r in range(m):
+                p, u = w_init[r] @ xi, row[r] * (w_move[r] @ xi)
+                relu3 = max(p + u, 0.0) ** 3 / 6
+                out[k, i] += w_out[r] * (max(p, 0.0) * u**2 / 2 if order == 2 else relu3)
+    return out / math.sqrt(m)
+
+
+def test_quadratic_risk_against_a_double_loop():
     rng = np.random.default_rng(2)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
-    fq = quadratic_model(x, w_init, w_out, w_move)
-    assert ls.quadratic_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.logaddexp(0, -y * fq)))
+    fq = _brute_outputs(x, w_init, w_out, w_move, order=2)[0]
+    assert ls.quadratic_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.log1p(np.exp(-y * fq))),
+                                                                          rel=1e-13)
 
 
 def _all_signs(m):
@@ -97,13 +112,13 @@ def test_network_gradient_hvp_against_finite_differences(loss):
     assert np.mean(forms) == pytest.approx(np.sum(v * hvp), rel=1e-10)
 
 
-def test_network_outputs_match_foundation_randomized_network():
+def test_network_risk_against_a_double_loop():
     rng = np.random.default_rng(5)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
     signs = rng.choice([-1.0, 1.0], size=(4, w_init.shape[0]))
-    risks = ls.network_risk(x, y, w_init, w_out, w_move, signs)
-    f = randomized_network(x, w_init, w_out, w_move, signs)
-    np.testing.assert_allclose(risks, np.mean(np.logaddexp(0, -y * f), axis=1), rtol=1e-12)
+    f = _brute_outputs(x, w_init, w_out, w_move, signs)
+    np.testing.assert_allclose(ls.network_risk(x, y, w_init, w_out, w_move, signs),
+                               np.mean(np.log1p(np.exp(-y * f)), axis=1), rtol=1e-12)
 
 
 def test_randomized_sides_against_direct_computation():
@@ -340,12 +355,15 @@ def test_randomized_risk_interval_covers_exact_value():
 
 
 @pytest.mark.parametrize("cache_bytes", [0, 2**30])
-def test_clean_hessian_operator_matches_hvp(cache_bytes):
+def test_hessian_operator_against_finite_differences_of_the_gradient(cache_bytes):
     rng = np.random.default_rng(32)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
     op = ls.quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, cache_bytes=cache_bytes)
-    v = rng.standard_normal(w_move.shape)
-    np.testing.assert_allclose(op(v), ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v), rtol=1e-12, atol=1e-15)
+    for _ in range(3):  # repeated products reuse what the operator keeps
+        v = rng.standard_normal(w_move.shape)
+        fd = (ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move + 1e-5 * v)
+              - ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move - 1e-5 * v)) / 2e-5
+        np.testing.assert_allclose(op(v), fd, rtol=1e-6, atol=1e-9)
 
 
 def test_smallest_eigenvalue_of_regularized_network_risk_matches_dense():

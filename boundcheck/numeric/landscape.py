@@ -43,7 +43,8 @@ __all__ = [
     "quadratic_risk_trajectory", "lemma1_terms", "lemma1_bound", "init_sup", "network_risk",
     "network_risk_gradient", "network_risk_hvp", "network_risk_hessian_form", "randomized_sides",
     "randomized_risk_squared", "randomized_risk", "regularized_risk", "regularized_risk_gradient",
-    "regularized_risk_hvp", "regularized_risk_descent", "regularizer", "regularizer_gradient", "regularizer_hvp",
+    "regularized_risk_hvp", "regularized_risk_objective", "regularized_risk_descent", "regularizer",
+    "regularizer_gradient", "regularizer_hvp",
     "regularizer_expected_form", "smallest_hessian_eigenvalue",
 ]
 
@@ -393,24 +394,37 @@ def regularized_risk_hvp(x, y, w_init, w_out, w_move, signs, reg, direction, *, 
             + regularizer_hvp(w_move, direction, reg))
 
 
+def regularized_risk_objective(x, y, w_init, w_out, *, reg, sign_draws, loss="logistic", activation="relu3",
+                               power=REGULARIZER_POWER):
+    r"""The stochastic objective of Theorem 4's descent: ``objective(w, rng) -> (value, gradient)``.
+
+    Each call draws ``sign_draws`` sign vectors :math:`\Sigma_k` from ``rng`` and returns
+    :math:`\frac1K\sum_kL(W_0 + W\Sigma_k) + \lambda\|W\|_{2,4}^q` and its gradient in W (a Monte Carlo
+    estimate of :math:`\widetilde L_\lambda` and :math:`\nabla\widetilde L_\lambda`), q = ``power`` (the paper's 8).
+    """
+    model, y = _model(x, y, w_init, w_out, activation)
+    lo = get_loss(loss)
+
+    def objective(w_move, rng):
+        point = model.at(w_move, signs=sample_signs(sign_draws, model.width, rng=rng))
+        value = float(np.mean(lo.value(y, point.value))) + regularizer(w_move, reg, power=power)
+        return value, _gradient(point, y, lo) + regularizer_gradient(w_move, reg, power=power)
+
+    return objective
+
+
 def regularized_risk_descent(x, y, w_init, w_out, w_start, *, reg, steps, step_size, sign_draws, noise, rng,
                              loss="logistic", activation="relu3", max_move=None, radius_cap=math.inf, guard=None,
                              power=REGULARIZER_POWER):
     r"""Perturbed gradient descent on :math:`\widetilde L_\lambda(W) = E_\Sigma L(W_0+W\Sigma) + \lambda\|W\|_{2,4}^q`.
 
-    Theorem 4's algorithm (:func:`boundcheck.numeric.optimize.noisy_descent`): each step draws
-    ``sign_draws`` fresh sign vectors (a Monte Carlo gradient of the expectation), steps along that
-    gradient plus the regularizer's (power q = ``power``, the paper's 8), and adds
-    :math:`N(0, \mathrm{noise}^2)` to every weight. Returns the last W.
+    Theorem 4's algorithm (:func:`boundcheck.numeric.optimize.noisy_descent` on
+    :func:`regularized_risk_objective`): each step draws ``sign_draws`` fresh sign vectors (a Monte
+    Carlo gradient of the expectation), steps along that gradient plus the regularizer's (power
+    q = ``power``, the paper's 8), and adds :math:`N(0, \mathrm{noise}^2)` to every weight. Returns the last W.
     """
-    model, y = _model(x, y, w_init, w_out, activation)
-    lo = get_loss(loss)
-
-    def objective(w_move, generator):
-        point = model.at(w_move, signs=sample_signs(sign_draws, model.width, rng=generator))
-        value = float(np.mean(lo.value(y, point.value))) + regularizer(w_move, reg, power=power)
-        return value, _gradient(point, y, lo) + regularizer_gradient(w_move, reg, power=power)
-
+    objective = regularized_risk_objective(x, y, w_init, w_out, reg=reg, sign_draws=sign_draws, loss=loss,
+                                           activation=activation, power=power)
     return noisy_descent(objective, w_start, steps=steps, step_size=step_size, noise=noise, rng=rng,
                          max_move=max_move, radius_cap=radius_cap, guard=guard)
 

@@ -47,7 +47,7 @@ def _power(power):
 
 def regularizer(w_move, reg, *, power=REGULARIZER_POWER):
     r""":math:`\lambda\|W\|_{2,4}^q = \lambda S^{q/4}`, :math:`S = \sum_r\|w_r\|^4` (rows over the last axis)."""
-    s = float(np.sum(np.sum(w_move**2, axis=-1) ** 2))
+    s = np.sum(np.sum(w_move**2, axis=-1) ** 2)  # a numpy float: a huge W gives inf, as a diverged descent needs
     return float(reg * s ** (_power(power) / 4.0))
 
 
