@@ -198,6 +198,24 @@ def _orders(orders):
     return ks
 
 
+class _Scratch:
+    """Work arrays of shape (n, chunk) reused from chunk to chunk of a pass, so that a pass allocates no
+    temporaries per chunk; each name holds one live array at a time."""
+
+    def __init__(self, rows):
+        self.rows, self._flat = rows, {}
+
+    def get(self, name, cols):
+        flat = self._flat.get(name)
+        if flat is None or flat.size < self.rows * cols:
+            flat = self._flat[name] = np.empty(self.rows * cols)
+        return flat[: self.rows * cols].reshape(self.rows, cols)
+
+
+def _width(chunk):
+    return chunk.stop - chunk.start
+
+
 # --------------------------------------------------------------------------------------------
 # the model core: values and derivatives in W at fixed inputs
 
@@ -255,6 +273,7 @@ class TaylorModel:
         self.chunks = _neuron_chunks(self.n_samples, self.width, arrays=_CHUNK_ARRAYS)
         self._cache = {}
         self._room = self.cache_bytes
+        self.scratch = _Scratch(self.n_samples)
 
     # -- arrays that depend on the inputs only ---------------------------------------------------
 
@@ -275,10 +294,20 @@ class TaylorModel:
         r""":math:`a_r\sigma^{(k)}(p_{ir})` of chunk i (read only)."""
         if (order, i) in self._cache:
             return self._cache[order, i]
+        c = self.chunks[i]
         pre = self._cache.get(("pre", i))
-        out = self.activation.derivative(self.x @ self.w_init[self.chunks[i]].T if pre is None else pre, order)
-        out *= self.w_out[self.chunks[i]]
+        if pre is None:
+            pre = np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("pre", _width(c)))
+        out = self.activation.derivative(pre, order)  # a new array
+        out *= self.w_out[c]
         return self._keep((order, i), out)
+
+    def _project(self, w_move, i, name=None):
+        r""":math:`u_{ir} = w_r^\top x_i` on chunk i: a new array, or the work array ``name`` (reused later)."""
+        c = self.chunks[i]
+        if name is None:
+            return self.x @ w_move[c].T
+        return np.matmul(self.x, w_move[c].T, out=self.scratch.get(name, _width(c)))
 
     def _terms(self, i, u, orders, shift=0):
         r""":math:`\sum_k a_r\sigma^{(k)}(p)u^{k-j}/(k-j)!` over ``orders`` on chunk i, j = ``shift``.
@@ -306,12 +335,13 @@ class TaylorModel:
 
     # -- a point W -------------------------------------------------------------------------------
 
-    def at(self, w_move, *, orders=None, signs=None):
+    def at(self, w_move, *, orders=None, signs=None, keep=True):
         r"""The model at W (``w_move``, shape (width, dim)): a :class:`TaylorPoint`.
 
         ``orders`` None is the full network :math:`f_{W_0+W}`, a tuple of k the sum of those
         Taylor terms; ``signs`` (n_draws, width) randomizes :math:`W \to W\Sigma_k` (values then
-        have shape (n_draws, n_samples)).
+        have shape (n_draws, n_samples)). ``keep=False``: the point keeps no arrays for its
+        derivatives (a value alone).
         """
         orders = _orders(orders)
         w_move = self._move("w_move", w_move)
@@ -319,11 +349,11 @@ class TaylorModel:
             signs = validate.matrix("signs", np.atleast_2d(signs), shape=(None, self.width))
             if orders is None and not np.all(np.abs(signs) == 1.0):
                 return _PerDrawPoint(self, w_move, signs)
-        return TaylorPoint(self, w_move, orders, signs)
+        return TaylorPoint(self, w_move, orders, signs, keep=keep)
 
     def value(self, w_move, *, orders=None, signs=None):
-        r""":math:`f(x_i)` at W: shape (n_samples,), or (n_draws, n_samples) with ``signs``."""
-        return self.at(w_move, orders=orders, signs=signs).value
+        r""":math:`f(x_i)` at W: shape (n_samples,), or (n_draws, n_samples) with ``signs`` (nothing kept)."""
+        return self.at(w_move, orders=orders, signs=signs, keep=False).value
 
     def jvp(self, w_move, direction, *, orders=None, signs=None):
         r"""The forward directional derivative :math:`Df(x_i)[V]`, shaped like :meth:`value`."""
@@ -369,7 +399,8 @@ class TaylorModel:
         return mean * self.scale, var * self.scale**2
 
     def neuron_terms(self, w_move, order):
-        r"""Per-neuron terms of :math:`f^{(k)}`: :math:`s\,a_r\sigma^{(k)}(p_{ir})u_{ir}^k/k!`, shape (n_samples, width).
+        r"""Per-neuron terms of :math:`f^{(k)}`, :math:`s\,a_r\sigma^{(k)}(p_{ir})u_{ir}^k/k!`,
+        shape (n_samples, width).
 
         Their row sums are :math:`f^{(k)}(x_i)` (for U-statistics over neurons).
         """
@@ -435,12 +466,12 @@ class TaylorPoint:
         :math:`f(x_i)`, per sign draw when the model is randomized.
     """
 
-    def __init__(self, model, w_move, orders, signs):
+    def __init__(self, model, w_move, orders, signs, keep=True):
         self.model, self.w_move, self.orders = model, w_move, orders
         self.n_draws = None if signs is None else signs.shape[0]
         self.groups = _groups(orders, signs)
         self._states = [None] * len(model.chunks)  # per chunk: u and g' of every group, while they fit
-        self._room = model.cache_bytes
+        self._room = model.cache_bytes if keep else 0
         self.value = self._forward()
 
     # -- per-chunk arrays ------------------------------------------------------------------------
@@ -497,12 +528,13 @@ class TaylorPoint:
         euler = (len(self.groups) == 1 and group.rows is None and group.orders is not None
                  and len(group.orders) == 1 and group.orders[0] >= 1)
         for i, c in enumerate(model.chunks):  # memory chunks of neurons
-            u = model.x @ self.w_move[c].T
             if euler:  # one Taylor order k: u g' = k g, and g' is kept for the derivatives
+                u = model._project(self.w_move, i, None if group.needs_u else "u")
                 g1 = self._arrays(i, u, group, 1)
                 value += _rowdot(g1, u) / group.orders[0]
                 self._keep(i, u if group.needs_u else None, [g1])
                 continue
+            u = model._project(self.w_move, i)
             for part in self.groups:
                 g = self._arrays(i, u, part, 0)
                 value += g.sum(axis=1) if part.rows is None else part.rows[:, c] @ g.T
@@ -556,18 +588,24 @@ class TaylorPoint:
             if fast:  # no (n, chunk) temporary
                 out[c] = self._first(i)[0].T @ scaled_x
                 continue
-            weighted = None
-            if cotangent is not None:
-                for group, g in zip(self.groups, self._first(i)):
-                    term = g * self._carry(cotangent, group, c)
-                    weighted = term if weighted is None else np.add(weighted, term, out=weighted)
+            # sum of g' * c and g'' * v * e over the groups, in two work arrays
+            weighted, term, first = model.scratch.get("weighted", _width(c)), model.scratch.get("term", _width(c)), True
+            parts = [] if cotangent is None else [(g, None, self._carry(cotangent, group, c))
+                                                  for group, g in zip(self.groups, self._first(i))]
             if curvature is not None:
                 v = tangent._direction(i)
-                for group, g in zip(self.groups, self._second(i)):
-                    term = g * v
-                    term *= self._carry(curvature, group, c)
-                    weighted = term if weighted is None else np.add(weighted, term, out=weighted)
-            if weighted is not None:
+                parts += [(g, v, self._carry(curvature, group, c)) for group, g in zip(self.groups, self._second(i))]
+            for g, v, carry in parts:  # the few groups
+                target = weighted if first else term
+                if v is None:
+                    np.multiply(g, carry, out=target)
+                else:
+                    np.multiply(g, v, out=target)
+                    target *= carry
+                if not first:
+                    weighted += term
+                first = False
+            if not first:
                 out[c] = weighted.T @ model.x
         return out * model.scale
 
@@ -580,7 +618,7 @@ class TaylorPoint:
         return self.pullback(tangent=self.push(direction), curvature=cotangent)
 
     def jacobian(self):
-        r"""Per-sample gradients :math:`\partial f(x_i)/\partial W` (the NTK features), shape (n_samples, width, dim)."""
+        r"""Per-sample gradients :math:`\partial f(x_i)/\partial W` (NTK features), shape (n_samples, width, dim)."""
         self._unrandomized("jacobian")
         model = self.model
         out = np.empty((model.n_samples, model.width, model.dim))
@@ -589,7 +627,7 @@ class TaylorPoint:
         return out * model.scale
 
     def gradient_norms(self):
-        r""":math:`\|\partial f(x_i)/\partial W\|_F^2 = s^2\|x_i\|^2\sum_rG_{ir}^2` (the tangent kernel's diagonal), shape (n_samples,)."""
+        r"""The tangent kernel's diagonal :math:`\|\partial_Wf(x_i)\|_F^2 = s^2\|x_i\|^2\sum_rG_{ir}^2` (n_samples,)."""
         self._unrandomized("gradient_norms")
         model = self.model
         out = np.zeros(model.n_samples)
@@ -599,7 +637,7 @@ class TaylorPoint:
         return out * np.sum(model.x**2, axis=1) * model.scale**2
 
     def ntk_gram(self):
-        r"""The tangent kernel :math:`K_{ij} = \langle\partial f(x_i)/\partial W, \partial f(x_j)/\partial W\rangle`, (n, n).
+        r"""The tangent kernel :math:`K_{ij} = \langle\partial_Wf(x_i), \partial_Wf(x_j)\rangle`, shape (n, n).
 
         :math:`K = s^2(GG^\top)\odot(XX^\top)` with :math:`G_{ir} = a_r\partial_ug(p_{ir}, u_{ir})`.
         """
@@ -639,14 +677,15 @@ class TaylorTangent:
         form_value = np.zeros_like(point.value) if form else None
         square_value = np.zeros_like(point.value) if square else None
         for i, c in enumerate(model.chunks):  # memory chunks of neurons
-            v = model.x @ direction[c].T
-            if v.nbytes <= room:
+            keep = 8 * model.n_samples * _width(c) <= room
+            v = model._project(direction, i, None if keep else "v")
+            if keep:
                 self._v[i], room = v, room - v.nbytes
             g1 = point._first(i)
             for group, g in zip(point.groups, g1):
                 jvp += point._reduce(group, g, v, c)
             if form:
-                vv = v * v
+                vv = np.multiply(v, v, out=model.scratch.get("vv", _width(c)))
                 for group, g in zip(point.groups, point._second(i)):
                     form_value += point._reduce(group, g, vv, c)
             if square:
@@ -659,7 +698,8 @@ class TaylorTangent:
         r""":math:`\sum_r(\sum_g\mathrm{rows}_{g,kr}g'_{g,ir})^2v_{ir}^2` on chunk c."""
         groups = self.point.groups
         if all(g.rows is None for g in groups):
-            total = (g1[0] if len(g1) == 1 else sum(g1)) * v
+            work = self.point.model.scratch.get("vv", _width(c))
+            total = np.multiply(g1[0] if len(g1) == 1 else sum(g1), v, out=work)
             return _rowdot(total, total)
         ones = np.ones((self.point.n_draws, c.stop - c.start))
         out = 0.0
@@ -722,7 +762,7 @@ def network(x, w_init, w_out, w_move=None, *, activation="relu3", scale=None):
 
     ``w_move`` None means :math:`W = 0`; ``scale`` defaults to :math:`m^{-1/2}`.
     """
-    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale)
+    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale, cache_bytes=0)
     return model.value(np.zeros_like(model.w_init) if w_move is None else w_move)
 
 
@@ -732,13 +772,14 @@ def taylor_terms(x, w_init, w_out, w_move, orders, *, activation="relu3", scale=
     :math:`f^{(k)}(x) = m^{-1/2}\sum_r a_r \sigma^{(k)}(w_{0,r}^\top x)(w_r^\top x)^k / k!`;
     :math:`f^{(0)} = f_{W_0}`.
     """
-    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale)
+    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale, cache_bytes=0)
     return np.stack([model.value(w_move, orders=(k,)) for k in _orders(orders)])  # the few orders, one model
 
 
 def taylor_term(x, w_init, w_out, w_move, order, *, activation="relu3", scale=None):
     r"""One Taylor term :math:`f^{(k)}_{W_0, W}(x)`, shape (n_samples,)."""
-    return TaylorModel(x, w_init, w_out, activation=activation, scale=scale).value(w_move, orders=(order,))
+    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale, cache_bytes=0)
+    return model.value(w_move, orders=(order,))
 
 
 def linear_model(x, w_init, w_out, w_move, *, activation="relu3"):
@@ -756,7 +797,7 @@ def randomized_taylor_term(x, w_init, w_out, w_move, signs, order, *, activation
 
     ``signs`` may hold any real values (Section 6 uses :math:`z_\pm`).
     """
-    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale)
+    model = TaylorModel(x, w_init, w_out, activation=activation, scale=scale, cache_bytes=0)
     return model.value(w_move, orders=(order,), signs=np.atleast_2d(signs))
 
 
@@ -767,7 +808,7 @@ def randomized_network(x, w_init, w_out, w_move, signs, *, activation="relu3"):
     w_r^\top x)`, so all draws come from two GEMMs per chunk; other real diagonals are evaluated
     draw by draw.
     """
-    model = TaylorModel(x, w_init, w_out, activation=activation)
+    model = TaylorModel(x, w_init, w_out, activation=activation, cache_bytes=0)
     return model.value(w_move, signs=np.atleast_2d(signs))
 
 

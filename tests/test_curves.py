@@ -86,7 +86,8 @@ def test_slides_experiment_linear_plus_quadratic_beats_linear_alone(rng):
     rows = slides.slides_experiment((8,), repeats=2, width=16, steps=100, n_test=200, rng=rng,
                                     models=("linear", "linear+quadratic"))
     assert {r["n"] for r in rows} == {round(8**1.5)}
-    mean = {model: np.mean([r["test_loss"] for r in rows if r["model"] == model]) for model in ("linear", "linear+quadratic")}
+    mean = {model: np.mean([r["test_loss"] for r in rows if r["model"] == model])
+            for model in ("linear", "linear+quadratic")}
     assert mean["linear+quadratic"] < mean["linear"]
 
 

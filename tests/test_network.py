@@ -326,7 +326,8 @@ def test_model_core_against_mpmath(orders):
     for idx in np.ndindex(2, 2):
         e = np.zeros((2, 2))
         e[idx] = 1.0
-        grad = sum(weights[k, i] * mp.diff(lambda s: along(0, s, i, signs[k], e), 0) for k in range(2) for i in range(2))
+        grad = sum(weights[k, i] * mp.diff(lambda s: along(0, s, i, signs[k], e), 0)
+                   for k in range(2) for i in range(2))
         mixed = sum(weights[k, i] * mp.diff(lambda t, s: along(t, s, i, signs[k], e), (0, 0), (1, 1))
                     for k in range(2) for i in range(2))
         assert float(grad) == pytest.approx(vjp[idx], rel=1e-12, abs=1e-15)
@@ -360,7 +361,8 @@ def test_neuron_terms_coefficients_and_features_against_loops(rng):
     for idx in np.ndindex(*w_move.shape):
         e = np.zeros_like(w_move)
         e[idx] = 1e-6
-        jac[(slice(None),) + idx] = (model.value(w_move + e, orders=(1, 2)) - model.value(w_move - e, orders=(1, 2))) / 2e-6
+        jac[(slice(None),) + idx] = (model.value(w_move + e, orders=(1, 2))
+                                     - model.value(w_move - e, orders=(1, 2))) / 2e-6
     np.testing.assert_allclose(point.jacobian(), jac, rtol=1e-6, atol=1e-9)
     gram = np.einsum("ird,jrd->ij", jac, jac)
     np.testing.assert_allclose(point.ntk_gram(), gram, rtol=1e-6, atol=1e-9)

@@ -197,7 +197,8 @@ class QuadraticProblem:
         return self.risk(z) + self.penalty(np.trace(blocks, axis1=1, axis2=2))
 
     def quadratic_risk(self, w_move):
-        r""":math:`L^Q(W) + \lambda\|W\|_{2,4}^4` at W (m, d), or at the blocks :math:`V_rV_r^\top` of factors (m, d, k)."""
+        r""":math:`L^Q(W) + \lambda\|W\|_{2,4}^4` at W (m, d), or at the blocks :math:`V_rV_r^\top`
+        of factors V (m, d, k)."""
         return self.quadratic_risk_and_gradient(w_move, gradient=False)[0]
 
     def quadratic_risk_and_gradient(self, w_move, *, gradient=True):

@@ -81,7 +81,8 @@ def curve_cell(*, learner, target, dim, n_samples, rng, repeat=0, data_seed=0, n
     same (dim, repeat) sees the same data and nested training sets (the first n pool points); ``rng``
     drives only the fit (initialization, sign draws, noise, unlabeled inputs of ``"LQ-reg"``).
     The test loss is the mean of the returned array (see :class:`boundcheck.experiments.problems.Problem`). ``reg`` and
-    ``top_degree`` (None: k) set the ``"LQ-reg"`` regularizer (:class:`boundcheck.experiments.learners.EigenRegularizer`).
+    ``top_degree`` (None: k) set the ``"LQ-reg"`` regularizer
+    (:class:`boundcheck.experiments.learners.EigenRegularizer`).
     """
     validate.choice("learner", learner, ALL_LEARNERS)
     validate.choice("target", target, TARGETS)

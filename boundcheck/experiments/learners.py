@@ -49,7 +49,9 @@ _ORDERS = {"quadratic": (2,), "linear+quadratic": (1, 2), "LQ-reg": (1, 2), "lin
 
 def fit_taylor(x, y, w_init, w_out, *, orders=(2,), radius=None, steps=300, activation="relu3", init_scale=1e-2,
                rng, tol=1e-10, penalty=None):
-    r"""Fit :math:`\sum_{k \in \mathrm{orders}} f^{(k)}_W` (``(2,)``: :math:`f^Q`, ``(1, 2)``: :math:`f^L + f^Q`) by projected GD.
+    r"""Fit the Taylor model :math:`\sum_{k\in\mathrm{orders}}f^{(k)}_W` by projected gradient descent.
+
+    ``orders=(2,)`` is :math:`f^Q`, ``(1, 2)`` is :math:`f^L + f^Q`.
 
     Squared loss :math:`\frac1{2n}\sum_i (f_W(x_i) - y_i)^2`, plus ``penalty(w_move)`` when given
     (a callable returning ``(value, gradient)``, e.g. :class:`EigenRegularizer`), by

@@ -1,4 +1,4 @@
-r"""The Nichani-Bai-Lee slides' experiment: :math:`f_L + f_Q` against :math:`f_L` and :math:`f_Q` at :math:`n = d^{1.5}`.
+r"""The Nichani-Bai-Lee slides' experiment: :math:`f_L + f_Q` against :math:`f_L`, :math:`f_Q` at :math:`n = d^{1.5}`.
 
 A degree-2 signal (a linear part plus a sparse quadratic, :func:`boundcheck.experiments.problems.make_problem`
 with target ``sparse``) fitted by the Taylor-model learners of :mod:`boundcheck.experiments.learners`.
@@ -24,8 +24,9 @@ def slides_experiment(dims=(8, 12, 16), *, power=1.5, repeats=2, width=64, steps
     r"""Nichani-Bai-Lee slides: :math:`f_L + f_Q` on a degree-2 (linear + sparse quadratic) signal
     with :math:`n = d^{1.5}` samples, against :math:`f_L` alone and :math:`f_Q` alone.
 
-    ``models`` may add ``"LQ-reg"`` (the regularized :math:`f_L + f_Q`, :class:`boundcheck.experiments.learners.EigenRegularizer`
-    with ``reg`` and ``top_degree``). Returns one row per (dim, repeat, model) with the normalised test MSE.
+    ``models`` may add ``"LQ-reg"`` (the regularized :math:`f_L + f_Q`,
+    :class:`boundcheck.experiments.learners.EigenRegularizer` with ``reg`` and ``top_degree``). Returns one
+    row per (dim, repeat, model) with the normalised test MSE.
     """
     dims = [validate.integer("dim", v, minimum=2) for v in dims]
     power = validate.positive("power", power)

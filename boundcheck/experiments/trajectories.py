@@ -22,7 +22,8 @@ __all__ = ["taylor_trajectories"]
 
 
 def _path(model, y, orders, step_size, steps):
-    """The iterates :math:`W_1, \\dots, W_{\\mathrm{steps}}` of gradient descent on :math:`\\frac1{2n}\\sum_i(f_W(x_i) - y_i)^2`.
+    r"""The iterates :math:`W_1, \dots, W_{\mathrm{steps}}` of gradient descent
+    on :math:`\frac1{2n}\sum_i(f_W(x_i) - y_i)^2`.
 
     A diverged (non-finite) iterate stays put: its objective is infinite and its gradient NaN.
     """

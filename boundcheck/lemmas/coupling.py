@@ -48,7 +48,7 @@ def _from_instance(instance, required=("x", "w_init", "w_out", "y", "w_move", "w
 
 
 def _linear_second_moment(prob, w, activation):
-    r""":math:`E_\Sigma f^L_{W\Sigma}(x_i)^2 = \frac1m\sum_r\sigma'(p_{ir})^2u_{ir}^2` per sample, exactly (the core's sign moments)."""
+    r""":math:`E_\Sigma f^L_{W\Sigma}(x_i)^2 = \frac1m\sum_r\sigma'(p_{ir})^2u_{ir}^2` per sample, exactly."""
     model = TaylorModel(prob["x"], prob["w_init"], prob["w_out"], activation=activation)
     return model.sign_moments(w, orders=(1,))[1]
 

@@ -360,17 +360,14 @@ def check_theorem7(*, rng, n_samples=64, dim=8, input_radius=1.0, loss="logistic
                              params=dict(params, part="E|W*|_{2,4}^4 = 8 alpha^2 B_x^2(p-2) "
                                                         "|beta|^2p / c_{p-2}", width=widths[-1])))
     # the concentration constant: E[(f^Q - f_*)(x)^2] = (2/m) (beta.x)^4 Var(relu(w0.x) a(w0)), exact. The
-    # Monte Carlo side needs many initializations (the squared deviations are skewed, and 16 draws undercover),
-    # so it uses f^Q_{W*}(x) = (2/m) sum_{r <= m/2} relu(w0r.x) a(w0r) (beta.x)^2 over the m/2 distinct rows,
-    # batched over n_var_draws initializations at the smallest width: one model core over all their rows, each
-    # row w_r = (4|a(w0r)|/m)^(1/2) beta with output sign sign(a(w0r)); f^Q of one initialization is the sum of
-    # its rows' terms.
+    # Monte Carlo side needs many initializations (the squared deviations are skewed, and 16 draws undercover):
+    # f^Q_{W*}(x) = (2/m) sum_{r <= m/2} relu(w0r.x) a(w0r) (beta.x)^2 for n_var_draws initializations at the smallest
+    # width, summed per draw from the core's per-neuron terms of rows (4|a|/m)^(1/2) beta with output signs sign(a).
     m_small = widths[0]
     w0 = rng.standard_normal((n_var_draws, m_small // 2, dim)) / input_radius
     a0 = ex.random_feature_coefficient(w0.reshape(-1, dim), beta, coef, p - 2, input_radius=input_radius)
-    rows = TaylorModel(x, w0.reshape(-1, dim), np.sign(a0), activation="relu3", scale=1.0)
-    terms = rows.neuron_terms(np.sqrt(4.0 * np.abs(a0) / m_small)[:, None] * beta, 2)  # (n, draws * m/2)
-    f_q_many = terms.reshape(x.shape[0], n_var_draws, m_small // 2).sum(axis=2).T
+    f_q_many = TaylorModel(x, w0.reshape(-1, dim), np.sign(a0), scale=1.0).neuron_terms(
+        np.sqrt(4 * np.abs(a0) / m_small)[:, None] * beta, 2).reshape(-1, n_var_draws, m_small // 2).sum(axis=2).T
     per_input = ex.theorem7_deviation_second_moment(x, beta, coef, p, m_small, input_radius=input_radius)
     exact_ms = float(np.mean(per_input)) * variance_factor  # variance_factor != 1 only in tests
     records.append(_identity("Theorem 7", np.mean((f_q_many - f_star) ** 2, axis=1), exact_ms, level=level,

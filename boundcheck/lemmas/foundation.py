@@ -76,7 +76,8 @@ def check_randomized_terms(*, rng, n_samples=64, width=512, dim=16, input_radius
     mean_rec = CheckResult.from_samples("Randomized terms", linear[:, 0], claimed_mean, "==", level=level,
                                         params=dict(params, part="E_Sigma f^(1)(x_1) = 0"))
     # closed-form second moment at x_1 (the core's exact sign moments), against the Monte Carlo second moment
-    exact_second = float(TaylorModel(x[:1], w_init, w_out, activation=activation).sign_moments(w_move, orders=(1,))[1][0])
+    model = TaylorModel(x[:1], w_init, w_out, activation=activation)
+    exact_second = float(model.sign_moments(w_move, orders=(1,))[1][0])
     second_rec = CheckResult.from_samples("Randomized terms", linear[:, 0] ** 2, exact_second, "==", level=level,
                                           params=dict(params, part="E_Sigma (f^(1)(x_1))^2 = (1/m) sum_r (sigma' w_r.x)^2"))
     quad = randomized_taylor_term(x, w_init, w_out, w_move, signs[:64], 2, activation=activation)

@@ -267,8 +267,8 @@ def width_condition(accuracy, *, dim, radius, radius_star, input_radius=1.0, con
         ctx = dict(m=m, t=equation4_bound(max(2, int(m)), dim, failure_prob), N=radius, N_star=radius_star,
                    B=input_radius, C=constant)
         rem = constant**2 * ctx["t"] ** 2 * input_radius**4 * radius**2 * radius_star**2 / m
-        return (cpl.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cpl.lemma13_bound(ctx) <= accuracy / 6
-                and cpl.lemma14_bound(ctx) <= accuracy / 6)
+        return (cpl.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3
+                and cpl.lemma13_bound(ctx) <= accuracy / 6 and cpl.lemma14_bound(ctx) <= accuracy / 6)
 
     lo, hi = 0.0, 1.0
     while not ok(10.0**hi):  # doubling in log10 m, a scalar search
@@ -490,7 +490,8 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
                                              radius_star, input_radius, loss)
     reg = 0.1 / radius**8 if reg is None else validate.nonnegative("reg", reg)
     w_star = prob["w_star"]
-    opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w_star, loss=loss, activation=activation)
+    opt = ls.quadratic_risk(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w_star, loss=loss,
+                            activation=activation)
     if instance is not None:
         cands = [("instance", w_user)]
     else:
@@ -573,12 +574,11 @@ def check_theorem4(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
     opt_low, opt_high, opt_source = _opt_value(prob, radius, loss, activation)
     reg = (2 * gamma * opt_low + accuracy) / (constant * radius**8)
     m, d = prob["w_init"].shape
-    steps = validate.integer("steps", steps, minimum=1)
     args = (prob["x"], prob["y"], prob["w_init"], prob["w_out"])
-    w_hat = ls.regularized_risk_descent(*args, cpl.random_in_ball(m, d, 1e-2, rng=rng), reg=reg, steps=steps,
-                                        step_size=step_size, sign_draws=signs_per_step, noise=noise, rng=rng,
-                                        loss=loss, activation=activation, radius_cap=50 * radius,
-                                        max_move=0.1 * radius)
+    w_hat = ls.regularized_risk_descent(*args, cpl.random_in_ball(m, d, 1e-2, rng=rng), reg=reg, noise=noise, rng=rng,
+                                        steps=validate.integer("steps", steps, minimum=1), step_size=step_size,
+                                        sign_draws=signs_per_step, loss=loss, activation=activation,
+                                        radius_cap=50 * radius, max_move=0.1 * radius)
     eval_signs = sample_signs(validate.integer("draws", draws, minimum=8), m, rng=rng)
     risks = ls.network_risk(*args, w_hat, eval_signs, loss=loss, activation=activation)
     reg_value = ls.regularizer(w_hat, reg)

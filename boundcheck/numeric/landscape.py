@@ -78,7 +78,8 @@ def _hvp(point, y, loss, direction, first=None, second=None):
 
 
 def _form(point, y, loss, direction):
-    r""":math:`\nabla^2[\frac1n\sum_i\ell(y_i, f(x_i))][V, V] = \frac1n\sum_i\ell''_i(Df_i[V])^2 + \ell'_iD^2f_i[V,V]`, per draw."""
+    r""":math:`\nabla^2[\frac1n\sum_i\ell(y_i, f(x_i))][V, V] = \frac1n\sum_i\ell''_i(Df_i[V])^2 + \ell'_iD^2f_i[V,V]`,
+    per draw."""
     tangent = point.push(direction, form=True)
     return np.mean(loss.derivative(y, point.value, 2) * tangent.jvp**2
                    + loss.derivative(y, point.value, 1) * tangent.form, axis=-1)

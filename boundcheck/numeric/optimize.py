@@ -52,7 +52,9 @@ def regularizer(w_move, reg, *, power=REGULARIZER_POWER):
 
 
 def regularizer_gradient(w_move, reg, *, power=REGULARIZER_POWER):
-    r""":math:`\nabla\lambda\|W\|_{2,4}^q`: row r is :math:`\lambda q S^{q/4-1}\|w_r\|^2w_r` (q = 8: :math:`8\lambda S\|w_r\|^2w_r`)."""
+    r""":math:`\nabla\lambda\|W\|_{2,4}^q`: row r is :math:`\lambda qS^{q/4-1}\|w_r\|^2w_r`,
+    :math:`S = \sum_r\|w_r\|^4` (q = 8: :math:`8\lambda S\|w_r\|^2w_r`).
+    """
     power = _power(power)
     sq = np.sum(w_move**2, axis=-1, keepdims=True)
     s = float(np.sum(sq**2))

@@ -339,7 +339,8 @@ def _ntk_kernel(x, w_init, activation):
 
 
 def _unit_linear_point(x, w_init, activation):
-    r""":math:`\sum_r\sigma'(w_{0,r}^\top x)(w_r^\top x)` at W = 0: its features are :math:`\sigma'(w_{0,r}^\top x_i)x_i`."""
+    r""":math:`\sum_r\sigma'(w_{0,r}^\top x)(w_r^\top x)` at W = 0:
+    features :math:`\sigma'(w_{0,r}^\top x_i)x_i`."""
     model = TaylorModel(x, w_init, np.ones(np.shape(w_init)[0]), activation=activation, scale=1.0)
     return model.at(np.zeros_like(model.w_init), orders=(1,))
 
