@@ -53,7 +53,7 @@ CHUNK_BYTES = 32 * 2**20
 #: What one model, point or tangent may keep between passes (arrays reused by later derivatives).
 CACHE_BYTES = 16 * CHUNK_BYTES
 #: (samples x neurons) arrays one chunk of a :class:`TaylorModel` pass works with at once.
-_CHUNK_ARRAYS = 8
+_CHUNK_ARRAYS = 4
 
 
 def symmetric_init(width, dim, *, input_radius=1.0, rng):
@@ -357,7 +357,7 @@ class TaylorModel:
 
     def jvp(self, w_move, direction, *, orders=None, signs=None):
         r"""The forward directional derivative :math:`Df(x_i)[V]`, shaped like :meth:`value`."""
-        return self.at(w_move, orders=orders, signs=signs).push(direction).jvp
+        return self.at(w_move, orders=orders, signs=signs).push(direction, keep=False).jvp
 
     def vjp(self, w_move, cotangent, *, orders=None, signs=None):
         r"""The pullback :math:`\sum_i c_i\,\partial f(x_i)/\partial W`, shape (width, dim)."""
@@ -369,7 +369,7 @@ class TaylorModel:
 
     def hessian_form(self, w_move, direction, *, orders=None, signs=None):
         r"""The Hessian quadratic form :math:`\nabla^2f(x_i)[V, V]`, shaped like :meth:`value`."""
-        return self.at(w_move, orders=orders, signs=signs).push(direction, form=True).form
+        return self.at(w_move, orders=orders, signs=signs).push(direction, jvp=False, form=True, keep=False).form
 
     # -- closed forms over uniform signs, per-neuron terms ---------------------------------------
 
@@ -543,14 +543,15 @@ class TaylorPoint:
 
     # -- forward and backward --------------------------------------------------------------------
 
-    def push(self, direction, *, form=False, square=False):
+    def push(self, direction, *, jvp=True, form=False, square=False, keep=True):
         r"""The direction V (width, dim) pushed forward: a :class:`TaylorTangent`.
 
         Its ``jvp`` is :math:`Df(x_i)[V]`; on request ``form`` is :math:`\nabla^2f(x_i)[V, V]` and
         ``square`` is :math:`E_{\Sigma'}(Df(x_i)[V\Sigma'])^2` over uniform signs :math:`\Sigma'` of the
-        direction's rows (exact: cross-neuron terms have mean zero).
+        direction's rows (exact: cross-neuron terms have mean zero). ``keep=False``: the tangent keeps
+        no arrays for a later :meth:`pullback`.
         """
-        return TaylorTangent(self, self.model._move("direction", direction), form, square)
+        return TaylorTangent(self, self.model._move("direction", direction), jvp, form, square, keep)
 
     def _weights(self, name, weights):
         shape = np.shape(self.value)
@@ -659,8 +660,8 @@ class TaylorTangent:
 
     Attributes
     ----------
-    jvp : ndarray
-        :math:`Df(x_i)[V]`, shaped like the point's value.
+    jvp : ndarray or None
+        :math:`Df(x_i)[V]`, shaped like the point's value (unless not requested).
     form : ndarray or None
         :math:`\nabla^2f(x_i)[V, V]`, when requested.
     square : ndarray or None
@@ -668,29 +669,30 @@ class TaylorTangent:
         signs of the direction's rows, when requested.
     """
 
-    def __init__(self, point, direction, form, square):
+    def __init__(self, point, direction, jvp, form, square, keep):
         self.point, self.direction = point, direction
         model = point.model
         self._v = [None] * len(model.chunks)
-        room = model.cache_bytes
-        jvp = np.zeros_like(point.value)
+        room = model.cache_bytes if keep else 0
+        jvp_value = np.zeros_like(point.value) if jvp else None
         form_value = np.zeros_like(point.value) if form else None
         square_value = np.zeros_like(point.value) if square else None
         for i, c in enumerate(model.chunks):  # memory chunks of neurons
-            keep = 8 * model.n_samples * _width(c) <= room
-            v = model._project(direction, i, None if keep else "v")
-            if keep:
+            kept = 8 * model.n_samples * _width(c) <= room
+            v = model._project(direction, i, None if kept else "v")
+            if kept:
                 self._v[i], room = v, room - v.nbytes
-            g1 = point._first(i)
-            for group, g in zip(point.groups, g1):
-                jvp += point._reduce(group, g, v, c)
+            g1 = point._first(i) if jvp or square else None
+            if jvp:
+                for group, g in zip(point.groups, g1):
+                    jvp_value += point._reduce(group, g, v, c)
             if form:
                 vv = np.multiply(v, v, out=model.scratch.get("vv", _width(c)))
                 for group, g in zip(point.groups, point._second(i)):
                     form_value += point._reduce(group, g, vv, c)
             if square:
                 square_value += self._square(g1, v, c)
-        self.jvp = jvp * model.scale
+        self.jvp = None if jvp_value is None else jvp_value * model.scale
         self.form = None if form_value is None else form_value * model.scale
         self.square = None if square_value is None else square_value * model.scale**2
 
@@ -725,10 +727,10 @@ class _PerDrawPoint:
         self.points = [TaylorPoint(model, w_move * s[:, None], None, None) for s in signs]
         self.value = np.stack([p.value for p in self.points])
 
-    def push(self, direction, *, form=False, square=False):
+    def push(self, direction, *, jvp=True, form=False, square=False, keep=True):
         direction = self.model._move("direction", direction)
-        return _PerDrawTangent(self, [p.push(direction * s[:, None], form=form, square=square)
-                                      for p, s in zip(self.points, self.signs)])
+        return _PerDrawTangent(self, [p.push(direction * s[:, None], jvp=jvp, form=form, square=square,
+                                             keep=keep) for p, s in zip(self.points, self.signs)])
 
     def pullback(self, cotangent=None, *, tangent=None, curvature=None):
         out = np.zeros((self.model.width, self.model.dim))
@@ -748,7 +750,7 @@ class _PerDrawPoint:
 class _PerDrawTangent:
     def __init__(self, point, tangents):
         self.point, self.tangents = point, tangents
-        self.jvp = np.stack([t.jvp for t in tangents])
+        self.jvp = None if tangents[0].jvp is None else np.stack([t.jvp for t in tangents])
         self.form = None if tangents[0].form is None else np.stack([t.form for t in tangents])
         self.square = None if tangents[0].square is None else np.stack([t.square for t in tangents])
 

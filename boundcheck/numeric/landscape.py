@@ -80,7 +80,7 @@ def _hvp(point, y, loss, direction, first=None, second=None):
 def _form(point, y, loss, direction):
     r""":math:`\nabla^2[\frac1n\sum_i\ell(y_i, f(x_i))][V, V] = \frac1n\sum_i\ell''_i(Df_i[V])^2 + \ell'_iD^2f_i[V,V]`,
     per draw."""
-    tangent = point.push(direction, form=True)
+    tangent = point.push(direction, form=True, keep=False)
     return np.mean(loss.derivative(y, point.value, 2) * tangent.jvp**2
                    + loss.derivative(y, point.value, 1) * tangent.form, axis=-1)
 
@@ -181,7 +181,7 @@ def _lemma1(model, y, w_move, w_star, lo, opt):
     """Lemma 1's terms on one model; also returns f^Q_W and f^Q_{W_*} (n,)."""
     point = model.at(w_move, orders=Q)
     fq = point.value
-    star = point.push(w_star, form=True, square=True)
+    star = point.push(w_star, jvp=False, form=True, square=True, keep=False)
     fstar = star.form / 2.0  # D^2 f^Q[V, V] = 2 f^Q_V
     rem = star.square  # (1/m) sum_r sigma''(p)^2 u^2 v^2, as a_r^2 = 1
     val, d1, d2 = lo.derivative(y, fq, 0), lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
@@ -318,10 +318,10 @@ def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logist
     lo = get_loss(loss)
     net = model.at(w_move, signs=signs)
     f = net.value
-    grad_along_w = net.push(w_move).jvp  # Df_k[W]: <grad, W> per sample
-    star = net.push(w_star, form=True, square=True)
+    grad_along_w = net.push(w_move, keep=False).jvp  # Df_k[W]: <grad, W> per sample
+    star = net.push(w_star, jvp=False, form=True, square=True, keep=False)
     lin = model.value(w_move, orders=(1,), signs=signs)
-    third = model.at(w_move, orders=(3,), signs=signs).push(w_star, form=True).form
+    third = model.at(w_move, orders=(3,), signs=signs).push(w_star, jvp=False, form=True, keep=False).form
     clean, fq, fstar = _lemma1(model, y, w_move, w_star, lo, None)
     d0, d1, d2 = lo.derivative(y, f, 0), lo.derivative(y, f, 1), lo.derivative(y, f, 2)
     q1, q2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
