@@ -274,6 +274,7 @@ class TaylorModel:
         self._cache = {}
         self._room = self.cache_bytes
         self.scratch = _Scratch(self.n_samples)
+        self._last_pre = (None, None)
 
     # -- arrays that depend on the inputs only ---------------------------------------------------
 
@@ -285,17 +286,26 @@ class TaylorModel:
         return array
 
     def _pre(self, i):
-        r"""Pre-activations :math:`p_{ir} = w_{0,r}^\top x_i` of chunk i (read only)."""
+        r"""Pre-activations :math:`p_{ir} = w_{0,r}^\top x_i` of chunk i (read only).
+
+        Kept while they fit in ``cache_bytes``; otherwise the last chunk's are reused (a work array).
+        """
         if ("pre", i) in self._cache:
             return self._cache["pre", i]
-        return self._keep(("pre", i), self.x @ self.w_init[self.chunks[i]].T)
+        if self._last_pre[0] == i:
+            return self._last_pre[1]
+        c = self.chunks[i]
+        if 8 * self.n_samples * _width(c) <= self._room:
+            return self._keep(("pre", i), self.x @ self.w_init[c].T)
+        self._last_pre = (i, np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("last pre", _width(c))))
+        return self._last_pre[1]
 
     def _derivative(self, order, i):
         r""":math:`a_r\sigma^{(k)}(p_{ir})` of chunk i (read only)."""
         if (order, i) in self._cache:
             return self._cache[order, i]
         c = self.chunks[i]
-        pre = self._cache.get(("pre", i))
+        pre = self._cache.get(("pre", i), self._last_pre[1] if self._last_pre[0] == i else None)
         if pre is None:
             pre = np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("pre", _width(c)))
         out = self.activation.derivative(pre, order)  # a new array
