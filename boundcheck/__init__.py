@@ -16,13 +16,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree th
 from .activations import check_assumption_a, get_activation
 from .data import make_target, sample_inputs
 from .losses import get_loss
-from .network import (linear_model, quadratic_model, randomized_network, symmetric_init, taylor_term,
+from .network import (TaylorModel, linear_model, quadratic_model, randomized_network, symmetric_init, taylor_term,
                       taylor_terms)
 from .run.registry import claims, run_claim
 from .results import CheckResult
 
 __all__ = [
-    "CheckResult", "check_assumption_a", "claims", "get_activation", "get_loss", "linear_model", "make_target",
+    "CheckResult", "TaylorModel", "check_assumption_a", "claims", "get_activation", "get_loss", "linear_model", "make_target",
     "quadratic_model", "randomized_network", "run_claim", "sample_inputs", "symmetric_init",
     "taylor_term", "taylor_terms", "__version__",
 ]
