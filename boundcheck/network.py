@@ -185,7 +185,10 @@ def _scale(width, scale):
 
 def _rowdot(a, b):
     r""":math:`\sum_r a_{ir}b_{ir}` for every row i, without an (n, m) temporary."""
-    return np.einsum("ir,ir->i", a, b)
+    return np.vecdot(a, b) if _VECDOT else np.einsum("ir,ir->i", a, b)
+
+
+_VECDOT = hasattr(np, "vecdot")  # numpy >= 2.0: a faster row-wise dot product than einsum
 
 
 def _orders(orders):
@@ -214,6 +217,18 @@ class _Scratch:
 
 def _width(chunk):
     return chunk.stop - chunk.start
+
+
+class _Once:
+    """``fun(*args)`` computed at the first call and reused (arrays of one chunk needed by several sums)."""
+
+    def __init__(self, fun, *args):
+        self.fun, self.args, self.done, self.out = fun, args, False, None
+
+    def __call__(self):
+        if not self.done:
+            self.out, self.done = self.fun(*self.args), True
+        return self.out
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +289,7 @@ class TaylorModel:
         self._cache = {}
         self._room = self.cache_bytes
         self.scratch = _Scratch(self.n_samples)
-        self._last_pre = (None, None)
+        self._last_pre, self._recent = (None, None), {}
 
     # -- arrays that depend on the inputs only ---------------------------------------------------
 
@@ -301,16 +316,24 @@ class TaylorModel:
         return self._last_pre[1]
 
     def _derivative(self, order, i):
-        r""":math:`a_r\sigma^{(k)}(p_{ir})` of chunk i (read only)."""
+        r""":math:`a_r\sigma^{(k)}(p_{ir})` of chunk i (read only).
+
+        Kept while it fits in ``cache_bytes``; otherwise those of the last chunk asked for are reused.
+        """
         if (order, i) in self._cache:
             return self._cache[order, i]
+        if self._recent.get("chunk") != i:
+            self._recent = {"chunk": i}
+        if order in self._recent:
+            return self._recent[order]
         c = self.chunks[i]
         pre = self._cache.get(("pre", i), self._last_pre[1] if self._last_pre[0] == i else None)
         if pre is None:
             pre = np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("pre", _width(c)))
         out = self.activation.derivative(pre, order)  # a new array
         out *= self.w_out[c]
-        return self._keep((order, i), out)
+        self._recent[order] = self._keep((order, i), out)
+        return out
 
     def _project(self, w_move, i, name=None):
         r""":math:`u_{ir} = w_r^\top x_i` on chunk i: a new array, or the work array ``name`` (reused later)."""
@@ -345,21 +368,39 @@ class TaylorModel:
 
     # -- a point W -------------------------------------------------------------------------------
 
-    def at(self, w_move, *, orders=None, signs=None, keep=True):
+    def at(self, w_move, *, orders=None, signs=None, keep=True, along=()):
         r"""The model at W (``w_move``, shape (width, dim)): a :class:`TaylorPoint`.
 
         ``orders`` None is the full network :math:`f_{W_0+W}`, a tuple of k the sum of those
         Taylor terms; ``signs`` (n_draws, width) randomizes :math:`W \to W\Sigma_k` (values then
         have shape (n_draws, n_samples)). ``keep=False``: the point keeps no arrays for its
-        derivatives (a value alone).
+        derivatives (a value alone). ``along``: directions pushed forward (their ``jvp``) in the same
+        pass, as the point's ``along`` tangents (a Hessian-vector product from scratch in two passes).
         """
+        return self._point(w_move, orders, signs, keep=keep, along=along)
+
+    def _point(self, w_move, orders, signs, **options):
         orders = _orders(orders)
         w_move = self._move("w_move", w_move)
         if signs is not None:
             signs = validate.matrix("signs", np.atleast_2d(signs), shape=(None, self.width))
             if orders is None and not np.all(np.abs(signs) == 1.0):
-                return _PerDrawPoint(self, w_move, signs)
-        return TaylorPoint(self, w_move, orders, signs, keep=keep)
+                point = _PerDrawPoint(self, w_move, signs)
+                flags = {k: v for k, v in options.items() if k in ("jvp", "form", "square")}
+                point.along = [point.push(v, keep=options.get("keep", True), **flags) for v in options.get("along", ())]
+                return point
+        return TaylorPoint(self, w_move, orders, signs, **options)
+
+    def evaluate(self, w_move, directions, *, orders=None, signs=None, jvp=True, form=False, square=False):
+        r"""The value at W and the ``directions`` pushed forward in one pass, keeping nothing.
+
+        Returns ``(value, tangents)``: one :class:`TaylorTangent` per direction with the requested
+        ``jvp``, ``form`` and ``square`` (see :meth:`TaylorPoint.push`); the arrays of each chunk serve
+        every sum while they are in cache, and none is kept, so the tangents cannot be pulled back.
+        """
+        flags = dict(jvp=jvp, form=form, square=square)
+        point = self._point(w_move, orders, signs, keep=False, along=directions, **flags)
+        return point.value, point.along
 
     def value(self, w_move, *, orders=None, signs=None):
         r""":math:`f(x_i)` at W: shape (n_samples,), or (n_draws, n_samples) with ``signs`` (nothing kept)."""
@@ -476,13 +517,20 @@ class TaylorPoint:
         :math:`f(x_i)`, per sign draw when the model is randomized.
     """
 
-    def __init__(self, model, w_move, orders, signs, keep=True):
+    def __init__(self, model, w_move, orders, signs, *, keep=True, along=(), **pushed):
         self.model, self.w_move, self.orders = model, w_move, orders
         self.n_draws = None if signs is None else signs.shape[0]
         self.groups = _groups(orders, signs)
         self._states = [None] * len(model.chunks)  # per chunk: u and g' of every group, while they fit
         self._room = model.cache_bytes if keep else 0
-        self.value = self._forward()
+        shape = (model.n_samples,) if self.n_draws is None else (self.n_draws, model.n_samples)
+        # directions pushed forward in the same pass (TaylorModel.evaluate), keeping nothing
+        pushed = dict(dict(jvp=True, form=False, square=False), **pushed)
+        self.along = [TaylorTangent(self, model._move("direction", v), shape=shape, keep=keep, **pushed)
+                      for v in along]
+        self.value = self._forward(shape)
+        for tangent in self.along:
+            tangent._finish()
 
     # -- per-chunk arrays ------------------------------------------------------------------------
 
@@ -531,24 +579,29 @@ class TaylorPoint:
             return _rowdot(a, b)
         return group.rows[:, c] @ (a * b).T
 
-    def _forward(self):
+    def _forward(self, shape):
         model = self.model
-        value = np.zeros((model.n_samples,) if self.n_draws is None else (self.n_draws, model.n_samples))
+        value = np.zeros(shape)
         group = self.groups[0]
         euler = (len(self.groups) == 1 and group.rows is None and group.orders is not None
                  and len(group.orders) == 1 and group.orders[0] >= 1)
         for i, c in enumerate(model.chunks):  # memory chunks of neurons
             if euler:  # one Taylor order k: u g' = k g, and g' is kept for the derivatives
                 u = model._project(self.w_move, i, None if group.needs_u else "u")
-                g1 = self._arrays(i, u, group, 1)
-                value += _rowdot(g1, u) / group.orders[0]
-                self._keep(i, u if group.needs_u else None, [g1])
-                continue
-            u = model._project(self.w_move, i)
-            for part in self.groups:
-                g = self._arrays(i, u, part, 0)
-                value += g.sum(axis=1) if part.rows is None else part.rows[:, c] @ g.T
-            self._keep(i, u, None)
+                g1 = [self._arrays(i, u, group, 1)]
+                value += _rowdot(g1[0], u) / group.orders[0]
+                self._keep(i, u if group.needs_u else None, g1)
+            else:
+                u, g1 = model._project(self.w_move, i), None
+                for part in self.groups:
+                    g = self._arrays(i, u, part, 0)
+                    value += g.sum(axis=1) if part.rows is None else part.rows[:, c] @ g.T
+                self._keep(i, u, None)
+            if self.along:  # the directions of TaylorModel.evaluate, on this chunk's arrays
+                first = _Once(lambda: g1 or [self._arrays(i, u, part, 1) for part in self.groups])
+                second = _Once(lambda: [self._arrays(i, u, part, 2) for part in self.groups])
+                for tangent in self.along:
+                    tangent._chunk(i, first, second)
         return value * model.scale
 
     # -- forward and backward --------------------------------------------------------------------
@@ -561,7 +614,11 @@ class TaylorPoint:
         direction's rows (exact: cross-neuron terms have mean zero). ``keep=False``: the tangent keeps
         no arrays for a later :meth:`pullback`.
         """
-        return TaylorTangent(self, self.model._move("direction", direction), jvp, form, square, keep)
+        tangent = TaylorTangent(self, self.model._move("direction", direction), jvp=jvp, form=form, square=square,
+                                keep=keep, shape=np.shape(self.value))
+        for i in range(len(self.model.chunks)):  # memory chunks of neurons
+            tangent._chunk(i, _Once(self._first, i), _Once(self._second, i))
+        return tangent._finish()
 
     def _weights(self, name, weights):
         shape = np.shape(self.value)
@@ -679,32 +736,38 @@ class TaylorTangent:
         signs of the direction's rows, when requested.
     """
 
-    def __init__(self, point, direction, jvp, form, square, keep):
+    def __init__(self, point, direction, *, jvp, form, square, keep, shape):
         self.point, self.direction = point, direction
-        model = point.model
-        self._v = [None] * len(model.chunks)
-        room = model.cache_bytes if keep else 0
-        jvp_value = np.zeros_like(point.value) if jvp else None
-        form_value = np.zeros_like(point.value) if form else None
-        square_value = np.zeros_like(point.value) if square else None
-        for i, c in enumerate(model.chunks):  # memory chunks of neurons
-            kept = 8 * model.n_samples * _width(c) <= room
-            v = model._project(direction, i, None if kept else "v")
-            if kept:
-                self._v[i], room = v, room - v.nbytes
-            g1 = point._first(i) if jvp or square else None
-            if jvp:
-                for group, g in zip(point.groups, g1):
-                    jvp_value += point._reduce(group, g, v, c)
-            if form:
-                vv = np.multiply(v, v, out=model.scratch.get("vv", _width(c)))
-                for group, g in zip(point.groups, point._second(i)):
-                    form_value += point._reduce(group, g, vv, c)
-            if square:
-                square_value += self._square(g1, v, c)
-        self.jvp = None if jvp_value is None else jvp_value * model.scale
-        self.form = None if form_value is None else form_value * model.scale
-        self.square = None if square_value is None else square_value * model.scale**2
+        self._v = [None] * len(point.model.chunks)
+        self._room = point.model.cache_bytes if keep else 0
+        self.jvp = np.zeros(shape) if jvp else None
+        self.form = np.zeros(shape) if form else None
+        self.square = np.zeros(shape) if square else None
+
+    def _chunk(self, i, first, second):
+        """Add chunk i's share; ``first()`` and ``second()`` give g' and g'' of every group there."""
+        point, model = self.point, self.point.model
+        c = model.chunks[i]
+        kept = 8 * model.n_samples * _width(c) <= self._room
+        v = model._project(self.direction, i, None if kept else "v")
+        if kept:
+            self._v[i], self._room = v, self._room - v.nbytes
+        if self.jvp is not None:
+            for group, g in zip(point.groups, first()):
+                self.jvp += point._reduce(group, g, v, c)
+        if self.form is not None:
+            vv = np.multiply(v, v, out=model.scratch.get("vv", _width(c)))
+            for group, g in zip(point.groups, second()):
+                self.form += point._reduce(group, g, vv, c)
+        if self.square is not None:
+            self.square += self._square(first(), v, c)
+
+    def _finish(self):
+        scale = self.point.model.scale
+        for name, power in (("jvp", 1), ("form", 1), ("square", 2)):
+            if getattr(self, name) is not None:
+                setattr(self, name, getattr(self, name) * scale**power)
+        return self
 
     def _square(self, g1, v, c):
         r""":math:`\sum_r(\sum_g\mathrm{rows}_{g,kr}g'_{g,ir})^2v_{ir}^2` on chunk c."""

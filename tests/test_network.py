@@ -279,6 +279,10 @@ def test_model_core_against_brute_force_and_finite_differences(orders, signs_kin
     fd_hvp = (model.at(w_move + h * v, orders=orders, signs=signs).vjp(weights)
               - model.at(w_move - h * v, orders=orders, signs=signs).vjp(weights)) / (2 * h)
     np.testing.assert_allclose(point.hvp(v, weights), fd_hvp, rtol=1e-6, atol=1e-8)
+    fused = model.at(w_move, orders=orders, signs=signs, along=[v])  # the value and the JVP in one pass
+    np.testing.assert_allclose(fused.along[0].jvp, tangent.jvp, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(fused.pullback(weights, tangent=fused.along[0], curvature=2 * weights),
+                               fd_grad + 2 * fd_hvp, rtol=1e-6, atol=1e-7)
     # the exact mean square over signs of the direction's rows, by enumeration of all 2^m sign vectors
     every = np.array(list(itertools.product([-1.0, 1.0], repeat=w_init.shape[0])))
     mean_square = np.mean([point.push(v * s[:, None]).jvp ** 2 for s in every], axis=0)
@@ -380,8 +384,10 @@ def test_caching_and_chunking_do_not_change_the_core(monkeypatch, rng):
         for orders in ((2,), (1, 3), None):
             point = model.at(w_move, orders=orders, signs=signs)
             tangent = point.push(v, form=True, square=True)
+            value, (fused,) = model.evaluate(w_move, [v], orders=orders, signs=signs, form=True, square=True)
             out += [point.value, tangent.jvp, tangent.form, tangent.square,
-                    point.pullback(weights, tangent=tangent, curvature=weights)]
+                    point.pullback(weights, tangent=tangent, curvature=weights), value, fused.jvp, fused.form,
+                    fused.square]
         return out
 
     cache = None
@@ -390,6 +396,9 @@ def test_caching_and_chunking_do_not_change_the_core(monkeypatch, rng):
         if chunk is not None:
             monkeypatch.setattr(net, "CHUNK_BYTES", chunk)
         for a, b in zip(reference, everything()):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    for k in range(3):  # one pass (evaluate) gives what a point and a push give
+        for a, b in zip(reference[9 * k:9 * k + 4], reference[9 * k + 5:9 * k + 9]):
             np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
 
 

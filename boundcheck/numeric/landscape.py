@@ -65,24 +65,29 @@ def _gradient(point, y, loss):
     return point.vjp(loss.derivative(y, point.value, 1) / np.size(point.value))
 
 
-def _hvp(point, y, loss, direction, first=None, second=None):
-    r"""Hessian-vector product of :math:`\frac{1}{nK}\sum_{k,i}\ell(y_i, f_k(x_i))`: one push, one pullback.
+def _hvp(point, y, loss, tangent, first=None, second=None):
+    r"""Hessian-vector product of :math:`\frac{1}{nK}\sum_{k,i}\ell(y_i, f_k(x_i))` in the direction of ``tangent``.
 
-    ``first``, ``second``: :math:`\ell'` and :math:`\ell''` at the point's values when already known.
+    One pullback: :math:`c = \ell''\,Df[V]/(nK)`, :math:`e = \ell'/(nK)`. ``first``, ``second``:
+    :math:`\ell'` and :math:`\ell''` at the point's values when already known.
     """
     count = np.size(point.value)
     first = loss.derivative(y, point.value, 1) if first is None else first
     second = loss.derivative(y, point.value, 2) if second is None else second
-    tangent = point.push(direction)
     return point.pullback(second * tangent.jvp / count, tangent=tangent, curvature=first / count)
 
 
-def _form(point, y, loss, direction):
+def _hvp_from_scratch(model, w_move, y, loss, direction, **where):
+    """Two passes: the value and the JVP together (keeping g' and x V^T), then the pullback."""
+    point = model.at(w_move, along=[direction], **where)
+    return _hvp(point, y, loss, point.along[0])
+
+
+def _form(model, w_move, y, loss, direction, **where):
     r""":math:`\nabla^2[\frac1n\sum_i\ell(y_i, f(x_i))][V, V] = \frac1n\sum_i\ell''_i(Df_i[V])^2 + \ell'_iD^2f_i[V,V]`,
-    per draw."""
-    tangent = point.push(direction, form=True, keep=False)
-    return np.mean(loss.derivative(y, point.value, 2) * tangent.jvp**2
-                   + loss.derivative(y, point.value, 1) * tangent.form, axis=-1)
+    per draw (``where``: the model's ``orders`` and ``signs``); one pass."""
+    value, (tangent,) = model.evaluate(w_move, [direction], form=True, **where)
+    return np.mean(loss.derivative(y, value, 2) * tangent.jvp**2 + loss.derivative(y, value, 1) * tangent.form, axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,7 +114,7 @@ def quadratic_risk_hvp(x, y, w_init, w_out, w_move, direction, *, loss="logistic
     + \ell'_i\,v_{ir}]x_i`.
     """
     model, y = _model(x, y, w_init, w_out, activation)
-    return _hvp(model.at(w_move, orders=Q), y, get_loss(loss), direction)
+    return _hvp_from_scratch(model, w_move, y, get_loss(loss), direction, orders=Q)
 
 
 def quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3",
@@ -125,14 +130,14 @@ def quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, *, loss="logist
     lo = get_loss(loss)
     point = model.at(w_move, orders=Q)
     first, second = lo.derivative(y, point.value, 1), lo.derivative(y, point.value, 2)
-    return lambda direction: _hvp(point, y, lo, direction, first, second)
+    return lambda direction: _hvp(point, y, lo, point.push(direction), first, second)
 
 
 def quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
     r"""The quadratic form :math:`\nabla^2 L^Q(W)[V, V] = \frac1n\sum_i \ell''_i (Df^Q[V])^2
     + \ell'_i D^2f^Q[V,V]`."""
     model, y = _model(x, y, w_init, w_out, activation)
-    return float(_form(model.at(w_move, orders=Q), y, get_loss(loss), direction))
+    return float(_form(model, w_move, y, get_loss(loss), direction, orders=Q))
 
 
 def quadratic_risk_expected_hessian_form(x, y, w_init, w_out, w_move, w_star, *, loss="logistic",
@@ -179,9 +184,7 @@ def quadratic_risk_trajectory(x, y, w_init, w_out, w_start, *, radius, steps=40,
 
 def _lemma1(model, y, w_move, w_star, lo, opt):
     """Lemma 1's terms on one model; also returns f^Q_W and f^Q_{W_*} (n,)."""
-    point = model.at(w_move, orders=Q)
-    fq = point.value
-    star = point.push(w_star, jvp=False, form=True, square=True, keep=False)
+    fq, (star,) = model.evaluate(w_move, [w_star], orders=Q, jvp=False, form=True, square=True)  # one pass
     fstar = star.form / 2.0  # D^2 f^Q[V, V] = 2 f^Q_V
     rem = star.square  # (1/m) sum_r sigma''(p)^2 u^2 v^2, as a_r^2 = 1
     val, d1, d2 = lo.derivative(y, fq, 0), lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
@@ -226,7 +229,7 @@ def lemma1_terms(x, y, w_init, w_out, w_move, w_star, *, opt=None, loss="logisti
     :math:`f^Q_{W_*} = \frac12D^2f^Q[W_*, W_*]` and the remainder is the tangent's exact mean square
     over the signs of the direction.
     """
-    model, y = _model(x, y, w_init, w_out, activation)
+    model, y = _model(x, y, w_init, w_out, activation, cache_bytes=0)  # one pass: nothing to keep
     w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
     return _lemma1(model, y, w_move, w_star, get_loss(loss), opt)[0]
 
@@ -276,7 +279,7 @@ def network_risk_hessian_form(x, y, w_init, w_out, w_move, signs, direction, *, 
                               activation="relu3"):
     r""":math:`\nabla_W^2 L(W_0 + W\Sigma_k)[V, V]` for each row of ``signs``, shape (K,)."""
     model, y = _model(x, y, w_init, w_out, activation)
-    return _form(model.at(w_move, signs=_signs(signs, model.width)), y, get_loss(loss), direction)
+    return _form(model, w_move, y, get_loss(loss), direction, signs=_signs(signs, model.width))
 
 
 def network_risk_hvp(x, y, w_init, w_out, w_move, signs, direction, *, loss="logistic", activation="relu3"):
@@ -286,7 +289,7 @@ def network_risk_hvp(x, y, w_init, w_out, w_move, signs, direction, *, loss="log
     + \ell'_{ik}\sigma''(\cdot)v_{ir}]x_i` at :math:`\cdot = p_{ir} + \Sigma_{k,r}u_{ir}`.
     """
     model, y = _model(x, y, w_init, w_out, activation)
-    return _hvp(model.at(w_move, signs=_signs(signs, model.width)), y, get_loss(loss), direction)
+    return _hvp_from_scratch(model, w_move, y, get_loss(loss), direction, signs=_signs(signs, model.width))
 
 
 def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logistic", activation="relu3"):
@@ -316,12 +319,11 @@ def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logist
     w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
     signs = _signs(signs, model.width)
     lo = get_loss(loss)
-    net = model.at(w_move, signs=signs)
-    f = net.value
-    grad_along_w = net.push(w_move, keep=False).jvp  # Df_k[W]: <grad, W> per sample
-    star = net.push(w_star, jvp=False, form=True, square=True, keep=False)
+    # one pass for the network along W (Df_k[W]: <grad, W> per sample) and along W_* (form and mean square)
+    f, (along_w, star) = model.evaluate(w_move, [w_move, w_star], signs=signs, form=True, square=True)
+    grad_along_w = along_w.jvp
     lin = model.value(w_move, orders=(1,), signs=signs)
-    third = model.at(w_move, orders=(3,), signs=signs).push(w_star, jvp=False, form=True, keep=False).form
+    third = model.evaluate(w_move, [w_star], orders=(3,), signs=signs, jvp=False, form=True)[1][0].form
     clean, fq, fstar = _lemma1(model, y, w_move, w_star, lo, None)
     d0, d1, d2 = lo.derivative(y, f, 0), lo.derivative(y, f, 1), lo.derivative(y, f, 2)
     q1, q2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
