@@ -524,7 +524,7 @@ class TaylorPoint:
         self._states = [None] * len(model.chunks)  # per chunk: u and g' of every group, while they fit
         self._room = model.cache_bytes if keep else 0
         shape = (model.n_samples,) if self.n_draws is None else (self.n_draws, model.n_samples)
-        # directions pushed forward in the same pass (TaylorModel.evaluate), keeping nothing
+        # directions pushed forward in the same pass (TaylorModel.at's along, TaylorModel.evaluate)
         pushed = dict(dict(jvp=True, form=False, square=False), **pushed)
         self.along = [TaylorTangent(self, model._move("direction", v), shape=shape, keep=keep, **pushed)
                       for v in along]
@@ -597,8 +597,11 @@ class TaylorPoint:
                     g = self._arrays(i, u, part, 0)
                     value += g.sum(axis=1) if part.rows is None else part.rows[:, c] @ g.T
                 self._keep(i, u, None)
-            if self.along:  # the directions of TaylorModel.evaluate, on this chunk's arrays
-                first = _Once(lambda: g1 or [self._arrays(i, u, part, 1) for part in self.groups])
+            if self.along:  # the directions pushed in this pass, on this chunk's arrays
+                if g1 is None and self._states[i] is not None:
+                    first = _Once(self._first, i)  # g' from the kept u, and kept with it
+                else:
+                    first = _Once(lambda: g1 or [self._arrays(i, u, part, 1) for part in self.groups])
                 second = _Once(lambda: [self._arrays(i, u, part, 2) for part in self.groups])
                 for tangent in self.along:
                     tangent._chunk(i, first, second)
