@@ -261,12 +261,8 @@ class TaylorModel:
 
     Parameters
     ----------
-    x : ndarray, shape (n_samples, dim)
-        :math:`x_i`.
-    w_init : ndarray, shape (width, dim)
-        :math:`W_0`.
-    w_out : ndarray, shape (width,)
-        :math:`a`.
+    x, w_init, w_out : ndarray, shapes (n_samples, dim), (width, dim), (width,)
+        The inputs :math:`x_i`, the initialization :math:`W_0` and the output signs :math:`a`.
     activation : str or Activation
         :math:`\sigma` (default relu3, :math:`\mathrm{relu}^3/6`).
     scale : float, optional
