@@ -135,7 +135,7 @@ def test_randomized_sides_against_direct_computation():
         brute = np.mean([ls.network_risk_hessian_form(x, y, w_init, w_out, w_move, s[None], w_star * e[:, None])[0]
                          for e in every])
         assert sides["hess_form"][k] == pytest.approx(brute, rel=1e-10)
-    # Sigma-independent clean pieces
+    # Sigma-independent pieces of the quadratic model
     assert sides["quadratic_risk"] == pytest.approx(ls.quadratic_risk(x, y, w_init, w_out, w_move))
     # the control variate has mean zero exactly: check by enumeration
     all_sides = ls.randomized_sides(x, y, w_init, w_out, w_move, w_star, every)

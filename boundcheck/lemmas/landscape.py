@@ -1,4 +1,4 @@
-r"""Section 4: the landscape of the clean risk (Lemma 1), of the randomized risk (Theorem 2), of the
+r"""Section 4: the landscape of the quadratic risk L^Q (Lemma 1), of the randomized risk (Theorem 2), of the
 regularized risk (Corollary 3), and optimization to a second-order stationary point (Theorem 4).
 
 Every quantity is computed by :mod:`boundcheck.numeric.landscape` (closed-form derivatives,
