@@ -605,16 +605,19 @@ class TaylorPoint:
 
     # -- forward and backward --------------------------------------------------------------------
 
-    def push(self, direction, *, jvp=True, form=False, square=False, keep=True):
+    def push(self, direction, *, jvp=True, form=False, square=False, keep=True, reuse=None):
         r"""The direction V (width, dim) pushed forward: a :class:`TaylorTangent`.
 
         Its ``jvp`` is :math:`Df(x_i)[V]`; on request ``form`` is :math:`\nabla^2f(x_i)[V, V]` and
         ``square`` is :math:`E_{\Sigma'}(Df(x_i)[V\Sigma'])^2` over uniform signs :math:`\Sigma'` of the
         direction's rows (exact: cross-neuron terms have mean zero). ``keep=False``: the tangent keeps
-        no arrays for a later :meth:`pullback`.
+        no arrays for a later :meth:`pullback`. ``reuse``: a tangent no longer needed whose kept arrays
+        the new one overwrites (repeated products allocate nothing).
         """
         tangent = TaylorTangent(self, self.model._move("direction", direction), jvp=jvp, form=form, square=square,
                                 keep=keep, shape=np.shape(self.value))
+        if reuse is not None:
+            tangent._spare, reuse._v = reuse._v, [None] * len(reuse._v)
         for i in range(len(self.model.chunks)):  # memory chunks of neurons
             tangent._chunk(i, _Once(self._first, i), _Once(self._second, i))
         return tangent._finish()
@@ -737,7 +740,7 @@ class TaylorTangent:
 
     def __init__(self, point, direction, *, jvp, form, square, keep, shape):
         self.point, self.direction = point, direction
-        self._v = [None] * len(point.model.chunks)
+        self._v, self._spare = [None] * len(point.model.chunks), None
         self._room = point.model.cache_bytes if keep else 0
         self.jvp = np.zeros(shape) if jvp else None
         self.form = np.zeros(shape) if form else None
@@ -748,7 +751,11 @@ class TaylorTangent:
         point, model = self.point, self.point.model
         c = model.chunks[i]
         kept = 8 * model.n_samples * _width(c) <= self._room
-        v = model._project(self.direction, i, None if kept else "v")
+        spare = self._spare[i] if kept and self._spare and self._spare[i] is not None else None
+        if spare is not None:  # a previous tangent's array, overwritten
+            v = np.matmul(model.x, self.direction[c].T, out=spare)
+        else:
+            v = model._project(self.direction, i, None if kept else "v")
         if kept:
             self._v[i], self._room = v, self._room - v.nbytes
         if self.jvp is not None:

@@ -130,7 +130,14 @@ def quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, *, loss="logist
     lo = get_loss(loss)
     point = model.at(w_move, orders=Q)
     first, second = lo.derivative(y, point.value, 1), lo.derivative(y, point.value, 2)
-    return lambda direction: _hvp(point, y, lo, point.push(direction), first, second)
+    last = []  # the previous product's tangent: its arrays serve the next one (nothing allocated per product)
+
+    def hvp(direction):
+        tangent = point.push(direction, reuse=last.pop() if last else None)
+        last.append(tangent)
+        return _hvp(point, y, lo, tangent, first, second)
+
+    return hvp
 
 
 def quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
