@@ -34,6 +34,7 @@ arrays per chunk), each chunk a few GEMMs.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -44,7 +45,7 @@ __all__ = [
     "symmetric_init", "equation4_bound", "equation4_event", "network", "taylor_term", "taylor_terms",
     "linear_model", "quadratic_model", "randomized_network", "randomized_taylor_term", "network_pm",
     "taylor_term_pm", "norm_24", "project_ball_24", "sample_signs", "TaylorModel", "TaylorPoint", "TaylorTangent",
-    "CHUNK_BYTES", "CACHE_BYTES",
+    "CHUNK_BYTES", "CACHE_BYTES", "release_buffers",
 ]
 
 #: Working memory for one chunk of (samples x neurons) intermediate arrays, in bytes: the one
@@ -201,6 +202,55 @@ def _orders(orders):
     return ks
 
 
+class _Pool:
+    """Arrays the objects of the core no longer hold, by shape, for the next ones: fresh memory must be
+    zeroed by the kernel page by page (about half a GEMM per (4096 x 4096) array), reused memory not.
+    At most ``CACHE_BYTES`` are held; :func:`release_buffers` empties it."""
+
+    def __init__(self):
+        self.free, self.ids, self.held, self.lock = {}, set(), 0, threading.Lock()
+
+    def take(self, shape):
+        """A C-contiguous float64 array of ``shape`` (contents undefined)."""
+        with self.lock:
+            stack = self.free.get(shape)
+            if stack:
+                out = stack.pop()
+                self.held -= out.nbytes
+                self.ids.discard(id(out))
+                if not stack:
+                    del self.free[shape]
+                return out
+        return np.empty(shape)
+
+    def give(self, arrays):
+        """Arrays nothing else refers to (the caller's own), for later :meth:`take`."""
+        with self.lock:
+            for array in arrays:
+                if array is None or array.base is not None or id(array) in self.ids or array.nbytes > CACHE_BYTES:
+                    continue
+                while self.held + array.nbytes > CACHE_BYTES:  # make room: drop the oldest shape's arrays first
+                    shape = next(iter(self.free))
+                    dropped = self.free[shape].pop()
+                    self.held -= dropped.nbytes
+                    self.ids.discard(id(dropped))
+                    if not self.free[shape]:
+                        del self.free[shape]
+                array.flags.writeable = True
+                self.free.setdefault(array.shape, []).append(array)
+                self.ids.add(id(array))
+                self.held += array.nbytes
+
+
+_POOL = _Pool()
+
+
+def release_buffers():
+    """Return the core's reusable work memory (at most ``CACHE_BYTES``) to the system."""
+    with _POOL.lock:
+        _POOL.free, _POOL.ids, _POOL.held = {}, set(), 0
+
+
 class _Scratch:
     """Work arrays of shape (n, chunk) reused from chunk to chunk of a pass, so that a pass allocates no
     temporaries per chunk; each name holds one live array at a time."""
@@ -211,8 +261,14 @@ class _Scratch:
     def get(self, name, cols):
         flat = self._flat.get(name)
         if flat is None or flat.size < self.rows * cols:
-            flat = self._flat[name] = np.empty(self.rows * cols)
+            if flat is not None:
+                _POOL.give([flat])
+            flat = self._flat[name] = _POOL.take((self.rows * cols,))
         return flat[: self.rows * cols].reshape(self.rows, cols)
+
+    def release(self):
+        _POOL.give(list(self._flat.values()))
+        self._flat = {}
 
 
 def _width(chunk):
@@ -284,8 +340,8 @@ class TaylorModel:
         self.chunks = _neuron_chunks(self.n_samples, self.width, arrays=_CHUNK_ARRAYS)
         self._cache = {}
         self._room = self.cache_bytes
-        self.scratch = _Scratch(self.n_samples)
         self._last_pre, self._recent = (None, None), {}
+        self.scratch = _Scratch(self.n_samples)  # last: __del__ tells a model whose construction failed by it
 
     # -- arrays that depend on the inputs only ---------------------------------------------------
 
@@ -307,14 +363,16 @@ class TaylorModel:
             return self._last_pre[1]
         c = self.chunks[i]
         if 8 * self.n_samples * _width(c) <= self._room:
-            return self._keep(("pre", i), self.x @ self.w_init[c].T)
+            return self._keep(("pre", i), np.matmul(self.x, self.w_init[c].T, out=_POOL.take((self.n_samples,
+                                                                                              _width(c)))))
         self._last_pre = (i, np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("last pre", _width(c))))
         return self._last_pre[1]
 
     def _derivative(self, order, i):
         r""":math:`a_r\sigma^{(k)}(p_{ir})` of chunk i (read only).
 
-        Kept while it fits in ``cache_bytes``; otherwise those of the last chunk asked for are reused.
+        Kept while it fits in ``cache_bytes``; otherwise computed into a work array that serves the
+        chunk asked for last (points do not keep it).
         """
         if (order, i) in self._cache:
             return self._cache[order, i]
@@ -326,17 +384,29 @@ class TaylorModel:
         pre = self._cache.get(("pre", i), self._last_pre[1] if self._last_pre[0] == i else None)
         if pre is None:
             pre = np.matmul(self.x, self.w_init[c].T, out=self.scratch.get("pre", _width(c)))
-        out = self.activation.derivative(pre, order)  # a new array
-        out *= self.w_out[c]
-        self._recent[order] = self._keep((order, i), out)
+        fits = pre.nbytes <= self._room
+        out = np.multiply(self.activation.derivative(pre, order), self.w_out[c],
+                          out=_POOL.take(pre.shape) if fits else self.scratch.get(f"derivative {order}", _width(c)))
+        if fits:
+            self._keep((order, i), out)
+        out.flags.writeable = False  # the model's: points never give it back
+        self._recent[order] = out
         return out
+
+    def _is_kept(self, array):
+        """Whether ``array`` is one of this model's kept arrays (not a work array)."""
+        return any(array is kept for kept in self._cache.values())
 
     def _project(self, w_move, i, name=None):
         r""":math:`u_{ir} = w_r^\top x_i` on chunk i: a new array, or the work array ``name`` (reused later)."""
         c = self.chunks[i]
-        if name is None:
-            return self.x @ w_move[c].T
-        return np.matmul(self.x, w_move[c].T, out=self.scratch.get(name, _width(c)))
+        out = _POOL.take((self.n_samples, _width(c))) if name is None else self.scratch.get(name, _width(c))
+        return np.matmul(self.x, w_move[c].T, out=out)
+
+    def __del__(self):  # the kept arrays and the work arrays, for the next model
+        if _POOL is not None and hasattr(self, "scratch"):  # (not a model whose construction failed)
+            _POOL.give(list(self._cache.values()))
+            self.scratch.release()
 
     def _terms(self, i, u, orders, shift=0):
         r""":math:`\sum_k a_r\sigma^{(k)}(p)u^{k-j}/(k-j)!` over ``orders`` on chunk i, j = ``shift``.
@@ -351,7 +421,7 @@ class TaylorModel:
                 continue
             term = self._derivative(k, i)
             if j == 1:
-                term = term * u
+                term = np.multiply(term, u, out=_POOL.take(u.shape))
             elif j > 1:
                 term = term * (u**j / math.factorial(j))
             out = term if out is None else out + term
@@ -540,10 +610,17 @@ class TaylorPoint:
         return out
 
     def _keep(self, i, u, g1):
+        if g1 and any(not g.flags.writeable and not self.model._is_kept(g) for g in g1):
+            g1 = None  # a model's work array (g' = a sigma'(p) when its chunk is not kept): recomputed when needed
         size = _owned_bytes([u] + (g1 or []))
         if size <= self._room:
             self._states[i] = (u, g1)
             self._room -= size
+
+    def __del__(self):  # the point's own arrays (not the model's, which are read only), for the next point
+        if _POOL is not None and hasattr(self, "_states"):
+            _POOL.give([a for state in self._states if state is not None for a in [state[0]] + (state[1] or [])
+                        if a is not None and a.flags.writeable])
 
     def _u(self, i):
         state = self._states[i]
@@ -767,6 +844,14 @@ class TaylorTangent:
                 self.form += point._reduce(group, g, vv, c)
         if self.square is not None:
             self.square += self._square(first(), v, c)
+        if self._spare and self._spare[i] is not None and self._v[i] is not self._spare[i]:
+            _POOL.give([self._spare[i]])  # not needed after all
+        if self._spare:
+            self._spare[i] = None
+
+    def __del__(self):  # the kept x V^T, for the next tangent
+        if _POOL is not None and hasattr(self, "_spare"):
+            _POOL.give(self._v + (self._spare or []))
 
     def _finish(self):
         scale = self.point.model.scale
