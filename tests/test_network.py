@@ -418,3 +418,30 @@ def test_model_core_rejects_bad_input(rng):
         point.pullback(curvature=np.ones(5))
     with pytest.raises(ValueError, match="ntk_gram needs a model without signs; got 2 sign draws"):
         model.at(w_move, orders=(1,), signs=np.ones((2, 4))).ntk_gram()
+
+
+def test_reused_memory_never_aliases_live_arrays(rng):
+    # points, tangents and models made and dropped in interleaved orders take their arrays from the core's
+    # pool of released memory: every result must equal the one computed first
+    x, w_init, w_out, w_move, v, _ = _case(rng, "none", m=6)
+    other, weights = 0.7 * rng.standard_normal(w_move.shape), rng.standard_normal(5)
+    net.release_buffers()
+
+    def results(model, w, keep_alive):
+        point = model.at(w, orders=(2,), along=[v])
+        keep_alive.append(point)
+        tangent = model.at(w, orders=(1, 3)).push(v, form=True, square=True)
+        return [point.value, point.pullback(weights, tangent=point.along[0], curvature=weights), tangent.form,
+                tangent.square, model.evaluate(w, [v], jvp=False, square=True)[1][0].square]
+
+    reference = [results(net.TaylorModel(x, w_init, w_out, cache_bytes=c), w, [])
+                 for c in (None, 0) for w in (w_move, other)]
+    for step in range(6):  # interleave: a model per step, points kept alive across steps, dropped at random
+        alive = []
+        for k, (cache, w) in enumerate((c, w) for c in (None, 0) for w in (w_move, other)):
+            got = results(net.TaylorModel(x, w_init, w_out, cache_bytes=cache), w, alive)
+            if rng.random() < 0.5:
+                alive.pop(int(rng.integers(len(alive))))
+            for a, b in zip(reference[k], got):
+                np.testing.assert_array_equal(a, b)
+    net.release_buffers()
