@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 
 import numpy as np
 
@@ -275,6 +276,11 @@ def _width(chunk):
     return chunk.stop - chunk.start
 
 
+def _nth(flag, j):
+    """A flag given once for all directions, or one per direction."""
+    return bool(flag) if isinstance(flag, (bool, np.bool_)) else bool(flag[j])
+
+
 class _Once:
     """``fun(*args)`` computed at the first call and reused (arrays of one chunk needed by several sums)."""
 
@@ -340,7 +346,7 @@ class TaylorModel:
         self.chunks = _neuron_chunks(self.n_samples, self.width, arrays=_CHUNK_ARRAYS)
         self._cache = {}
         self._room = self.cache_bytes
-        self._last_pre, self._recent = (None, None), {}
+        self._last_pre, self._recent, self._parts = (None, None), {}, {}
         self.scratch = _Scratch(self.n_samples)  # last: __del__ tells a model whose construction failed by it
 
     # -- arrays that depend on the inputs only ---------------------------------------------------
@@ -408,11 +414,11 @@ class TaylorModel:
             _POOL.give(list(self._cache.values()))
             self.scratch.release()
 
-    def _terms(self, i, u, orders, shift=0):
+    def _terms(self, i, u, orders, shift=0, work=None):
         r""":math:`\sum_k a_r\sigma^{(k)}(p)u^{k-j}/(k-j)!` over ``orders`` on chunk i, j = ``shift``.
 
         Shifts 0, 1, 2 give g, :math:`\partial_ug` and :math:`\partial_u^2g` of a Taylor sum; the
-        result may be a read-only cached array.
+        result may be a read-only cached array, or the work array ``work`` (not to be kept).
         """
         out = None
         for k in orders:  # the few Taylor orders of the model
@@ -421,7 +427,8 @@ class TaylorModel:
                 continue
             term = self._derivative(k, i)
             if j == 1:
-                term = np.multiply(term, u, out=_POOL.take(u.shape))
+                buffer = _POOL.take(u.shape) if work is None else self.scratch.get(work, u.shape[1])
+                term = np.multiply(term, u, out=buffer)
             elif j > 1:
                 term = term * (u**j / math.factorial(j))
             out = term if out is None else out + term
@@ -442,30 +449,43 @@ class TaylorModel:
         have shape (n_draws, n_samples)). ``keep=False``: the point keeps no arrays for its
         derivatives (a value alone). ``along``: directions pushed forward (their ``jvp``) in the same
         pass, as the point's ``along`` tangents (a Hessian-vector product from scratch in two passes).
+        A sign matrix passed again (the same array) is not checked and grouped again: do not change
+        it in place between calls.
         """
         return self._point(w_move, orders, signs, keep=keep, along=along)
 
     def _point(self, w_move, orders, signs, **options):
         orders = _orders(orders)
         w_move = self._move("w_move", w_move)
-        if signs is not None:
-            signs = validate.matrix("signs", np.atleast_2d(signs), shape=(None, self.width))
-            if orders is None and not np.all(np.abs(signs) == 1.0):
-                point = _PerDrawPoint(self, w_move, signs)
-                flags = {k: v for k, v in options.items() if k in ("jvp", "form", "square")}
-                point.along = [point.push(v, keep=options.get("keep", True), **flags) for v in options.get("along", ())]
-                return point
-        return TaylorPoint(self, w_move, orders, signs, **options)
+        if signs is None:
+            return TaylorPoint(self, w_move, orders, None, _groups(orders, None), **options)
+        hit = self._parts.get((orders, id(signs)))
+        if hit is not None and hit[0] is signs:  # the same sign matrix again: checked and grouped already
+            return TaylorPoint(self, w_move, orders, signs, hit[1], **options)
+        signs = validate.matrix("signs", np.atleast_2d(signs), shape=(None, self.width))
+        if orders is None and not np.all(np.abs(signs) == 1.0):
+            point = _PerDrawPoint(self, w_move, signs)
+            flags = {k: v for k, v in options.items() if k in ("jvp", "form", "square")}
+            keep = options.get("keep", True)
+            point.along = [point.push(v, keep=keep, **flags) for v in options.get("along", ())]
+            return point
+        groups = _groups(orders, signs)
+        self._parts[orders, id(signs)] = (signs, groups)
+        while len(self._parts) > 4:  # the last few sign matrices only
+            del self._parts[next(iter(self._parts))]
+        return TaylorPoint(self, w_move, orders, signs, groups, **options)
 
-    def evaluate(self, w_move, directions, *, orders=None, signs=None, jvp=True, form=False, square=False):
+    def evaluate(self, w_move, directions, *, orders=None, signs=None, jvp=True, form=False, square=False,
+                 value=True):
         r"""The value at W and the ``directions`` pushed forward in one pass, keeping nothing.
 
         Returns ``(value, tangents)``: one :class:`TaylorTangent` per direction with the requested
-        ``jvp``, ``form`` and ``square`` (see :meth:`TaylorPoint.push`); the arrays of each chunk serve
-        every sum while they are in cache, and none is kept, so the tangents cannot be pulled back.
+        ``jvp``, ``form`` and ``square`` (see :meth:`TaylorPoint.push`; each a bool, or one bool per
+        direction); the arrays of each chunk serve every sum while they are in cache, and none is kept,
+        so the tangents cannot be pulled back. ``value=False`` skips the value (returned as None).
         """
         flags = dict(jvp=jvp, form=form, square=square)
-        point = self._point(w_move, orders, signs, keep=False, along=directions, **flags)
+        point = self._point(w_move, orders, signs, keep=False, along=directions, value=value, **flags)
         return point.value, point.along
 
     def value(self, w_move, *, orders=None, signs=None):
@@ -503,16 +523,19 @@ class TaylorModel:
         w_move = self._move("w_move", w_move)
         mean, var = np.zeros(self.n_samples), np.zeros(self.n_samples)
         for i, c in enumerate(self.chunks):  # memory chunks of neurons
-            u = self.x @ w_move[c].T
+            u = self._project(w_move, i, "u")
             if orders is None:
                 up, down = self.activation(self._pre(i) + u), self.activation(self._pre(i) - u)
                 mean += (up + down) @ self.w_out[c] / 2.0
                 half = (up - down) * (self.w_out[c] / 2.0)
                 var += _rowdot(half, half)
                 continue
-            odd = self._terms(i, u, [k for k in orders if k % 2 == 1])
-            mean += self._terms(i, u, [k for k in orders if k % 2 == 0]).sum(axis=1)
-            var += _rowdot(odd, odd)
+            even, odd = [k for k in orders if k % 2 == 0], [k for k in orders if k % 2 == 1]
+            if odd:
+                odd_terms = self._terms(i, u, odd, work="odd")
+                var += _rowdot(odd_terms, odd_terms)
+            if even:
+                mean += self._terms(i, u, even, work="even").sum(axis=1)
         return mean * self.scale, var * self.scale**2
 
     def neuron_terms(self, w_move, order):
@@ -569,6 +592,23 @@ def _groups(orders, signs):
     return [_Group(None if k == 0 else signs**k, orders=(k,)) for k in orders]
 
 
+def _pairs(groups):
+    """Pairs of groups whose coefficient rows multiply to a nonzero product, with that product (None: all
+    ones); kept with the groups, which a model reuses for the same sign matrix."""
+    if groups and hasattr(groups[0], "pairs"):
+        return groups[0].pairs
+    pairs = {}
+    for a, ga in enumerate(groups):  # the (at most two) groups
+        for b in range(a, len(groups)):
+            gb = groups[b]
+            rows = ga.rows if gb.rows is None else gb.rows if ga.rows is None else ga.rows * gb.rows
+            if rows is not None and not np.any(rows):
+                continue  # e.g. the two branches of the network under signs: (1 + s)(1 - s) = 0
+            pairs[a, b] = _Group(None if rows is None or np.all(rows == 1.0) else rows, eps=0)
+    groups[0].pairs = pairs
+    return pairs
+
+
 def _owned_bytes(arrays):
     """Bytes of the arrays a state owns (cached input arrays it only refers to do not count)."""
     return sum(a.nbytes for a in arrays if a is not None and a.flags.writeable)
@@ -583,20 +623,21 @@ class TaylorPoint:
         :math:`f(x_i)`, per sign draw when the model is randomized.
     """
 
-    def __init__(self, model, w_move, orders, signs, *, keep=True, along=(), **pushed):
+    def __init__(self, model, w_move, orders, signs, groups, *, keep=True, along=(), value=True, **pushed):
         self.model, self.w_move, self.orders = model, w_move, orders
         self.n_draws = None if signs is None else signs.shape[0]
-        self.groups = _groups(orders, signs)
+        self.groups = groups
         self._states = [None] * len(model.chunks)  # per chunk: u and g' of every group, while they fit
         self._room = model.cache_bytes if keep else 0
         shape = (model.n_samples,) if self.n_draws is None else (self.n_draws, model.n_samples)
         # directions pushed forward in the same pass (TaylorModel.at's along, TaylorModel.evaluate)
         pushed = dict(dict(jvp=True, form=False, square=False), **pushed)
-        self.along = [TaylorTangent(self, model._move("direction", v), shape=shape, keep=keep, **pushed)
-                      for v in along]
-        self.value = self._forward(shape)
+        self.along = [TaylorTangent(self, model._move("direction", v), shape=shape, keep=keep,
+                                    **{k: _nth(flag, j) for k, flag in pushed.items()}) for j, v in enumerate(along)]
+        self.value = self._forward(shape, value)
         for tangent in self.along:
             tangent._finish()
+            tangent._point = weakref.ref(self)  # no reference cycle: the point is freed (and its memory reused) at once
 
     # -- per-chunk arrays ------------------------------------------------------------------------
 
@@ -647,26 +688,34 @@ class TaylorPoint:
         return [self._arrays(i, u, group, 2) for group in self.groups]
 
     def _reduce(self, group, a, b, c):
-        r""":math:`\sum_r\mathrm{rows}_{kr}a_{ir}b_{ir}` over chunk c: (n,) when rows is None, else (n_draws, n)."""
-        if group.rows is None:
-            return _rowdot(a, b)
-        return group.rows[:, c] @ (a * b).T
+        r""":math:`\sum_r\mathrm{rows}_{kr}a_{ir}b_{ir}` over chunk c (b None: 1).
 
-    def _forward(self, shape):
+        Shape (n,) when rows is None, else (n_draws, n).
+        """
+        if group.rows is None:
+            return a.sum(axis=1) if b is None else _rowdot(a, b)
+        product = a if b is None else np.multiply(a, b, out=self.model.scratch.get("reduce", a.shape[1]))
+        return group.rows[:, c] @ product.T
+
+    def _pairs(self):
+        """Groups whose coefficient rows multiply to a nonzero product, with that product (None: all ones)."""
+        return _pairs(self.groups)
+
+    def _forward(self, shape, with_value=True):
         model = self.model
         value = np.zeros(shape)
         group = self.groups[0]
-        euler = (len(self.groups) == 1 and group.rows is None and group.orders is not None
+        euler = (with_value and len(self.groups) == 1 and group.rows is None and group.orders is not None
                  and len(group.orders) == 1 and group.orders[0] >= 1)
         for i, c in enumerate(model.chunks):  # memory chunks of neurons
             if euler:  # one Taylor order k: u g' = k g, and g' is kept for the derivatives
                 u = model._project(self.w_move, i, None if group.needs_u else "u")
-                g1 = [self._arrays(i, u, group, 1)]
+                g1 = [model._terms(i, u, group.orders, 1, work=None if self._room else "g1")]
                 value += _rowdot(g1[0], u) / group.orders[0]
                 self._keep(i, u if group.needs_u else None, g1)
             else:
-                u, g1 = model._project(self.w_move, i), None
-                for part in self.groups:
+                u, g1 = model._project(self.w_move, i, None if self._room else "u"), None
+                for part in self.groups if with_value else ():
                     g = self._arrays(i, u, part, 0)
                     value += g.sum(axis=1) if part.rows is None else part.rows[:, c] @ g.T
                 self._keep(i, u, None)
@@ -678,7 +727,7 @@ class TaylorPoint:
                 second = _Once(lambda: [self._arrays(i, u, part, 2) for part in self.groups])
                 for tangent in self.along:
                     tangent._chunk(i, first, second)
-        return value * model.scale
+        return value * model.scale if with_value else None
 
     # -- forward and backward --------------------------------------------------------------------
 
@@ -815,8 +864,13 @@ class TaylorTangent:
         signs of the direction's rows, when requested.
     """
 
+    @property
+    def point(self):
+        """The :class:`TaylorPoint` this tangent was pushed from."""
+        return self._point() if isinstance(self._point, weakref.ref) else self._point
+
     def __init__(self, point, direction, *, jvp, form, square, keep, shape):
-        self.point, self.direction = point, direction
+        self._point, self.direction = point, direction
         self._v, self._spare = [None] * len(point.model.chunks), None
         self._room = point.model.cache_bytes if keep else 0
         self.jvp = np.zeros(shape) if jvp else None
@@ -862,18 +916,17 @@ class TaylorTangent:
 
     def _square(self, g1, v, c):
         r""":math:`\sum_r(\sum_g\mathrm{rows}_{g,kr}g'_{g,ir})^2v_{ir}^2` on chunk c."""
-        groups = self.point.groups
-        if all(g.rows is None for g in groups):
-            work = self.point.model.scratch.get("vv", _width(c))
+        point = self.point
+        if all(g.rows is None for g in point.groups):
+            work = point.model.scratch.get("vv", _width(c))
             total = np.multiply(g1[0] if len(g1) == 1 else sum(g1), v, out=work)
             return _rowdot(total, total)
-        ones = np.ones((self.point.n_draws, c.stop - c.start))
+        vv = np.multiply(v, v, out=point.model.scratch.get("vv", _width(c)))
         out = 0.0
-        for a in range(len(groups)):  # pairs of the (at most two) groups
-            for b in range(a, len(groups)):
-                rows = ((ones if groups[a].rows is None else groups[a].rows[:, c])
-                        * (ones if groups[b].rows is None else groups[b].rows[:, c]))
-                out = out + (1.0 if a == b else 2.0) * (rows @ (g1[a] * g1[b] * v * v).T)
+        for (a, b), pair in point._pairs().items():  # pairs of the (at most two) groups with nonzero products
+            term = np.multiply(g1[a], g1[b], out=point.model.scratch.get("pair", _width(c)))
+            term *= vv
+            out = out + (1.0 if a == b else 2.0) * point._reduce(pair, term, None, c)
         return out
 
     def _direction(self, i):
@@ -888,7 +941,7 @@ class _PerDrawPoint:
 
     def __init__(self, model, w_move, signs):
         self.model, self.signs, self.n_draws = model, signs, signs.shape[0]
-        self.points = [TaylorPoint(model, w_move * s[:, None], None, None) for s in signs]
+        self.points = [TaylorPoint(model, w_move * s[:, None], None, None, _groups(None, None)) for s in signs]
         self.value = np.stack([p.value for p in self.points])
 
     def push(self, direction, *, jvp=True, form=False, square=False, keep=True):
@@ -913,7 +966,7 @@ class _PerDrawPoint:
 
 class _PerDrawTangent:
     def __init__(self, point, tangents):
-        self.point, self.tangents = point, tangents
+        self.point, self.tangents = weakref.proxy(point), tangents  # held by point.along: no reference cycle
         self.jvp = None if tangents[0].jvp is None else np.stack([t.jvp for t in tangents])
         self.form = None if tangents[0].form is None else np.stack([t.form for t in tangents])
         self.square = None if tangents[0].square is None else np.stack([t.square for t in tangents])

@@ -327,10 +327,11 @@ def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logist
     signs = _signs(signs, model.width)
     lo = get_loss(loss)
     # one pass for the network along W (Df_k[W]: <grad, W> per sample) and along W_* (form and mean square)
-    f, (along_w, star) = model.evaluate(w_move, [w_move, w_star], signs=signs, form=True, square=True)
+    f, (along_w, star) = model.evaluate(w_move, [w_move, w_star], signs=signs, jvp=(True, False),
+                                        form=(False, True), square=(False, True))
     grad_along_w = along_w.jvp
     lin = model.value(w_move, orders=(1,), signs=signs)
-    third = model.evaluate(w_move, [w_star], orders=(3,), signs=signs, jvp=False, form=True)[1][0].form
+    third = model.evaluate(w_move, [w_star], orders=(3,), signs=signs, jvp=False, form=True, value=False)[1][0].form
     clean, fq, fstar = _lemma1(model, y, w_move, w_star, lo, None)
     d0, d1, d2 = lo.derivative(y, f, 0), lo.derivative(y, f, 1), lo.derivative(y, f, 2)
     q1, q2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
