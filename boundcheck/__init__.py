@@ -46,6 +46,7 @@ _PUBLIC = {
     "taylor_term": ("boundcheck.network", "taylor_term"),
     "taylor_terms": ("boundcheck.network", "taylor_terms"),
     "norm_24": ("boundcheck.network", "norm_24"),
+    "TaylorModel": ("boundcheck.network", "TaylorModel"),
 }
 
 __all__ = sorted(_PUBLIC) + ["__version__"]

@@ -5,15 +5,16 @@ import warnings
 import numpy as np
 import pytest
 
-from boundcheck.convex.bracket import (_factor_value_grad, local_descent, opt_bracket, planted_instance,
-                                       recompute_loss, round_blocks)
-from boundcheck.convex.fast import numerical_rank, project_ball_24, project_blocks, solve_relaxation
+from boundcheck.convex.bracket import local_descent, opt_bracket, planted_instance, round_blocks
+from boundcheck.convex.fast import numerical_rank, project_blocks, solve_relaxation
 from boundcheck.convex.problem import QuadraticProblem
 from boundcheck.convex.relaxation import CvxpyRelaxation, solve_relaxation_cvxpy
 from boundcheck.data import sample_sphere
 from boundcheck.lemmas.opt import check_opt_bracket, random_feasible_weights
 from boundcheck.losses import get_loss
 from boundcheck.network import norm_24, quadratic_model, symmetric_init
+from boundcheck.numeric.landscape import quadratic_risk
+from boundcheck.numeric.optimize import regularizer
 from boundcheck.results import HOLDS, VIOLATED
 
 LOSSES = ("logistic", "soft-hinge", "squared")
@@ -42,7 +43,8 @@ def test_operator_matches_quadratic_model_and_adjoint(rng):
     p = small_problem(rng, n=30, m=8, d=4)
     w = rng.standard_normal((8, 4))
     blocks = w[:, :, None] * w[:, None, :]
-    reference = quadratic_model(p.x, p.w_init, p.w_out, w)
+    reference = np.array([sum(a * max(w0 @ xi, 0.0) * (wr @ xi) ** 2 for a, w0, wr in zip(p.w_out, p.w_init, w))
+                          for xi in p.x]) / (2 * np.sqrt(8))  # f^Q by its definition, a double loop
     np.testing.assert_allclose(p.predict_weights(w), reference, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(p.predict_blocks(blocks), reference, rtol=1e-12, atol=1e-14)
     factors = rng.standard_normal((8, 4, 3))
@@ -58,13 +60,13 @@ def test_operator_matches_quadratic_model_and_adjoint(rng):
 def test_factor_gradient_matches_finite_differences(rng, shape, reg):
     p = small_problem(rng, loss="logistic", reg=reg)
     v = rng.standard_normal(shape)
-    value, grad = _factor_value_grad(p, v)
+    value, grad = p.quadratic_risk_and_gradient(v)
     factors = v.reshape(6, 3, -1)
     assert np.isclose(value, p.objective_blocks(np.einsum("rdk,rek->rde", factors, factors)))
     h = 1e-6
     for _ in range(3):
         e = rng.standard_normal(shape)
-        fd = (_factor_value_grad(p, v + h * e)[0] - _factor_value_grad(p, v - h * e)[0]) / (2 * h)
+        fd = (p.quadratic_risk_and_gradient(v + h * e)[0] - p.quadratic_risk_and_gradient(v - h * e)[0]) / (2 * h)
         assert np.isclose(fd, np.sum(grad * e), rtol=1e-6, atol=1e-9)
 
 
@@ -94,25 +96,6 @@ def test_block_projection_matches_cvxpy(rng):
         assert np.linalg.norm(np.trace(ours, axis1=1, axis2=2)) <= radius_sq
 
 
-def test_ball_24_projection_matches_cvxpy(rng):
-    cp = pytest.importorskip("cvxpy")
-    m, d, radius = 5, 3, 0.8
-    point = rng.standard_normal((m, d)) * rng.uniform(0.2, 2.0, (m, 1))
-    ours = project_ball_24(point, radius)
-    w = cp.Variable((m, d))
-    t = cp.Variable(m)
-    problem = cp.Problem(cp.Minimize(cp.sum_squares(w - point)),
-                         [t >= cp.sum(cp.square(w), axis=1), cp.norm(t, 2) <= radius**2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        problem.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
-    np.testing.assert_allclose(ours, w.value, atol=1e-4)
-    assert np.sum((ours - point) ** 2) <= problem.value + 1e-8
-    assert norm_24(ours) <= radius
-    inside = point * (0.5 * radius / norm_24(point))
-    np.testing.assert_array_equal(project_ball_24(inside, radius), inside)
-
-
 # ---------------------------------------------------------------------------------------------
 # the certificate: a lower bound whatever the point
 
@@ -127,7 +110,7 @@ def test_lower_bound_never_exceeds_loss_at_random_feasible_points(rng, loss):
     lowers = np.array([p.certificate(z).value for z in zs])
     weights = random_feasible_weights(8, 4, 1.7, 300, rng=rng)
     assert np.all(norm_24(weights) <= 1.7)
-    losses = np.array([recompute_loss(p.x, p.y, p.w_init, p.w_out, w, loss=loss) for w in weights])
+    losses = np.array([quadratic_risk(p.x, p.y, p.w_init, p.w_out, w, loss=loss) for w in weights])
     assert lowers.max() <= losses.min()
     # and the relaxation objective at random feasible blocks (of every rank)
     for _ in range(100):
@@ -142,7 +125,7 @@ def test_lower_bound_with_penalty_below_penalized_objective(rng):
     lower = p.certificate(rng.standard_normal(50)).value
     for _ in range(200):
         w = rng.standard_normal((8, 4)) * rng.uniform(0, 3)
-        assert lower <= p.objective_weights(w)
+        assert lower <= p.quadratic_risk(w)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +234,7 @@ def test_rounding_is_feasible_and_rank_one_blocks_round_to_themselves(rng):
     assert numerical_rank(blocks)[0] == 1
     rounded = round_blocks(p, blocks)
     assert norm_24(rounded) <= 1.5
-    assert p.objective_weights(rounded) <= p.objective_weights(w) + 1e-12
+    assert p.quadratic_risk(rounded) <= p.quadratic_risk(w) + 1e-12
     high = random_blocks(rng, 6, 3, p.radius_sq)
     assert numerical_rank(high)[0] == 3 and norm_24(round_blocks(p, high)) <= 1.5
 
@@ -261,8 +244,8 @@ def test_local_descent_stays_in_the_ball_and_decreases(rng):
     w0 = random_feasible_weights(6, 3, 1.0, 1, rng=rng)[0]
     w, value, _ = local_descent(p, w0)
     assert norm_24(w) <= 1.0
-    assert value <= p.objective_weights(w0)
-    assert value == pytest.approx(p.objective_weights(w), rel=1e-12)
+    assert value <= p.quadratic_risk(w0)
+    assert value == pytest.approx(p.quadratic_risk(w), rel=1e-12)
 
 
 def test_planted_rank_one_teacher_is_recovered(rng):
@@ -286,7 +269,8 @@ def test_bracket_with_penalty(rng):
     inst = planted_instance(80, 8, 3, loss="logistic", noise=0.2, rng=rng)
     res = opt_bracket(inst["x"], inst["y"], inst["w_init"], inst["w_out"], radius=None, reg=1e-3, loss="logistic",
                       tol=1e-6)
-    value = recompute_loss(inst["x"], inst["y"], inst["w_init"], inst["w_out"], res.w_move, loss="logistic", reg=1e-3)
+    value = (quadratic_risk(inst["x"], inst["y"], inst["w_init"], inst["w_out"], res.w_move, loss="logistic")
+             + regularizer(res.w_move, 1e-3, power=4))
     assert res.upper == pytest.approx(value, rel=1e-13)
     assert res.lower <= res.upper and res.rel_gap <= 1e-3
 

@@ -12,7 +12,7 @@ from boundcheck import hypotheses as hyp
 from boundcheck.lemmas import coupling as lc
 from boundcheck.network import (network, norm_24, quadratic_model, randomized_network, randomized_taylor_term,
                                 symmetric_init)
-from boundcheck.numeric import coupling as cp
+from boundcheck.numeric import coupling as cpl
 from boundcheck.numeric import landscape as ls
 from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
 
@@ -34,8 +34,8 @@ def _all_signs(m):
 
 
 def _tiny(rng, m=8, d=3, radius=3.0, n=30):
-    prob = cp.planted_problem(n, m, d, radius_star=radius, rng=rng)
-    w = cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0)
+    prob = cpl.planted_problem(n, m, d, radius_star=radius, rng=rng)
+    w = cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0)
     return prob, w
 
 
@@ -45,14 +45,14 @@ def _tiny(rng, m=8, d=3, radius=3.0, n=30):
 
 def test_planted_problem_output_scale_and_norms():
     rng = np.random.default_rng(1)
-    prob = cp.planted_problem(200, 64, 5, rng=rng, output_scale=1.5)
+    prob = cpl.planted_problem(200, 64, 5, rng=rng, output_scale=1.5)
     fq = quadratic_model(prob["x"], prob["w_init"], prob["w_out"], prob["w_star"])
     assert np.sqrt(np.mean(fq**2)) == pytest.approx(1.5, rel=1e-10)
     assert set(np.unique(prob["y"])) == {-1.0, 1.0}
-    fixed = cp.planted_problem(20, 64, 5, rng=rng, radius_star=0.7)
+    fixed = cpl.planted_problem(20, 64, 5, rng=rng, radius_star=0.7)
     assert ls.init_sup(fixed["w_init"], 1.0) > 0
     assert norm_24(fixed["w_star"]) == pytest.approx(0.7)
-    assert norm_24(cp.aligned_move(fixed["w_out"], 5, 2.0, rng=rng)) == pytest.approx(2.0)
+    assert norm_24(cpl.aligned_move(fixed["w_out"], 5, 2.0, rng=rng)) == pytest.approx(2.0)
 
 
 @pytest.mark.parametrize("seed", [2, 3])
@@ -61,15 +61,15 @@ def test_lemma10_and_11_bounds_hold_over_the_sphere_and_all_signs(seed):
     prob, w = _tiny(rng)
     x = rng.standard_normal((4000, 3))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    ctx = cp.bound_context(prob["w_init"], w, prob["w_star"])
-    assert np.max(np.abs(quadratic_model(x, prob["w_init"], prob["w_out"], w))) <= cp.lemma10_bound(ctx)
+    ctx = cpl.bound_context(prob["w_init"], w, prob["w_star"])
+    assert np.max(np.abs(quadratic_model(x, prob["w_init"], prob["w_out"], w))) <= cpl.lemma10_bound(ctx)
     signs = _all_signs(8)
     lin = randomized_taylor_term(x[:200], prob["w_init"], prob["w_out"], w, signs, 1)
-    assert np.max(np.mean(lin**2, axis=0)) <= cp.lemma11a_bound(ctx)
+    assert np.max(np.mean(lin**2, axis=0)) <= cpl.lemma11a_bound(ctx)
     assert np.max(np.abs(np.mean(lin, axis=0))) < 1e-12
     full = randomized_network(x[:200], prob["w_init"], prob["w_out"], w, signs)
     delta = full - lin - quadratic_model(x[:200], prob["w_init"], prob["w_out"], w)
-    assert np.max(np.abs(delta)) <= cp.lemma11b_bound(ctx)
+    assert np.max(np.abs(delta)) <= cpl.lemma11b_bound(ctx)
 
 
 @pytest.mark.parametrize("loss", ["logistic", "soft-hinge"])
@@ -78,28 +78,30 @@ def test_lemma12_to_14_bounds_hold_exactly_over_all_signs(loss):
     prob, w = _tiny(rng)
     signs = _all_signs(8)
     s = ls.randomized_sides(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, prob["w_star"], signs, loss=loss)
-    ctx = cp.bound_context(prob["w_init"], w, prob["w_star"])
-    assert abs(np.mean(s["risk"]) - s["clean_risk"]) <= cp.lemma12_bound(ctx)
-    assert abs(np.mean(s["grad_inner"]) - s["clean_grad_inner"]) <= cp.lemma13_bound(ctx)
-    assert abs(np.mean(s["hess_form"]) - s["clean_hess_form"]) <= cp.lemma14_bound(ctx)
+    ctx = cpl.bound_context(prob["w_init"], w, prob["w_star"])
+    assert abs(np.mean(s["risk"]) - s["quadratic_risk"]) <= cpl.lemma12_bound(ctx)
+    assert abs(np.mean(s["grad_inner"]) - s["quadratic_grad_inner"]) <= cpl.lemma13_bound(ctx)
+    assert abs(np.mean(s["hess_form"]) - s["quadratic_hess_form"]) <= cpl.lemma14_bound(ctx)
     # the control variates are exactly mean zero over all signs, so the samples keep the exact mean
     assert abs(np.mean(s["control"])) < 1e-13 and abs(np.mean(s["hess_control"])) < 1e-13
     args = (prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, prob["w_star"], signs)
-    assert np.mean(cp.coupling_samples("risk", *args, loss=loss)) == pytest.approx(
-        np.mean(s["risk"]) - s["clean_risk"], abs=1e-13)
-    assert np.mean(cp.coupling_samples("hessian", *args, loss=loss)) == pytest.approx(
-        np.mean(s["hess_form"]) - s["clean_hess_form"], abs=1e-13)
+    assert np.mean(cpl.coupling_samples("risk", *args, loss=loss)) == pytest.approx(
+        np.mean(s["risk"]) - s["quadratic_risk"], abs=1e-13)
+    assert np.mean(cpl.coupling_samples("hessian", *args, loss=loss)) == pytest.approx(
+        np.mean(s["hess_form"]) - s["quadratic_hess_form"], abs=1e-13)
 
 
-def test_network_of_randomized_sides_matches_foundation():
+def test_outputs_of_randomized_sides_against_a_double_loop():
     rng = np.random.default_rng(5)
-    prob, w = _tiny(rng)
-    signs = rng.choice([-1.0, 1.0], size=(3, 8))
+    prob, w = _tiny(rng, m=6, n=8)
+    signs = rng.choice([-1.0, 1.0], size=(3, 6))
     s = ls.randomized_sides(prob["x"], prob["y"], prob["w_init"], prob["w_out"], w, prob["w_star"], signs)
-    np.testing.assert_allclose(s["outputs"], randomized_network(prob["x"], prob["w_init"], prob["w_out"], w, signs),
-                               rtol=1e-12)
-    single = network(prob["x"], prob["w_init"], prob["w_out"], w * signs[0][:, None])
-    np.testing.assert_allclose(s["outputs"][0], single, rtol=1e-12)
+    want = np.zeros((3, 8))
+    for k, row in enumerate(signs):  # draws, samples, neurons: the definition (1) with w_r -> Sigma_kr w_r
+        for i, xi in enumerate(prob["x"]):
+            for r in range(6):
+                want[k, i] += prob["w_out"][r] * max((prob["w_init"][r] + row[r] * w[r]) @ xi, 0.0) ** 3 / 6
+    np.testing.assert_allclose(s["outputs"], want / np.sqrt(6), rtol=1e-12, atol=1e-15)
 
 
 def test_remainder_over_signs_against_enumeration(rng):
@@ -111,28 +113,28 @@ def test_remainder_over_signs_against_enumeration(rng):
     signs = _all_signs(m)
     delta = (randomized_network(x, w_init, w_out, w_move, signs) - network(x, w_init, w_out)
              - randomized_taylor_term(x, w_init, w_out, w_move, signs, 1) - quadratic_model(x, w_init, w_out, w_move))
-    np.testing.assert_allclose(cp.remainder_sup_over_signs(x, w_init, w_out, w_move), np.max(np.abs(delta), axis=0),
+    np.testing.assert_allclose(cpl.remainder_sup_over_signs(x, w_init, w_out, w_move), np.max(np.abs(delta), axis=0),
                                rtol=1e-10)
-    np.testing.assert_allclose(cp.remainder_for_signs(x, w_init, w_out, w_move, signs[:50]), delta[:50], atol=1e-12)
-    np.testing.assert_allclose(cp.linear_term_for_signs(x, w_init, w_out, w_move, signs[:50]),
+    np.testing.assert_allclose(cpl.remainder_for_signs(x, w_init, w_out, w_move, signs[:50]), delta[:50], atol=1e-12)
+    np.testing.assert_allclose(cpl.linear_term_for_signs(x, w_init, w_out, w_move, signs[:50]),
                                randomized_taylor_term(x, w_init, w_out, w_move, signs[:50], 1), atol=1e-12)
     lin = randomized_taylor_term(x, w_init, w_out, w_move, signs, 1)
-    np.testing.assert_allclose(cp.linear_second_moment(x, w_init, w_move), np.mean(lin**2, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(cpl.linear_second_moment(x, w_init, w_move), np.mean(lin**2, axis=0), rtol=1e-10)
 
 
 def test_quadratic_model_extremizer_attains_the_closed_form_and_beats_random_moves(rng):
     m, d, radius = 40, 4, 1.5
     x = rng.standard_normal(d)
     w_init, w_out = symmetric_init(m, d, rng=rng)
-    best = cp.quadratic_model_extremizer(x, w_init, w_out, radius)
+    best = cpl.quadratic_model_extremizer(x, w_init, w_out, radius)
     assert norm_24(best) == pytest.approx(radius)
     # sup over the (2,4)-ball of f^Q_W(x) = N^2 ||x||^2 ||(a relu(w0.x))_+||_2 / (2 sqrt(m)) (relu3: sigma'' = relu)
     closed = radius**2 * (x @ x) * np.linalg.norm(np.maximum(w_out * np.maximum(w_init @ x, 0), 0)) / (2 * np.sqrt(m))
     assert quadratic_model(x[None], w_init, w_out, best)[0] == pytest.approx(closed, rel=1e-12)
-    trials = [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
-    trials += [cp.aligned_move(w_out, d, radius, rng=rng) for _ in range(100)]
+    trials = [cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
+    trials += [cpl.aligned_move(w_out, d, radius, rng=rng) for _ in range(100)]
     assert max(quadratic_model(x[None], w_init, w_out, w)[0] for w in trials) < closed
-    low = cp.quadratic_model_extremizer(x, w_init, w_out, radius, sign=-1.0)
+    low = cpl.quadratic_model_extremizer(x, w_init, w_out, radius, sign=-1.0)
     assert quadratic_model(x[None], w_init, w_out, low)[0] == pytest.approx(-closed, rel=1e-12)  # symmetric init
 
 
@@ -140,23 +142,23 @@ def test_linear_second_moment_extremizer_is_the_cauchy_schwarz_maximizer(rng):
     m, d, radius = 30, 3, 2.0
     x = rng.standard_normal(d)
     w_init, _ = symmetric_init(m, d, rng=rng)
-    best = cp.linear_second_moment_extremizer(x, w_init, radius)
-    value = cp.linear_second_moment(x[None], w_init, best)[0]
+    best = cpl.linear_second_moment_extremizer(x, w_init, radius)
+    value = cpl.linear_second_moment(x[None], w_init, best)[0]
     b = (np.maximum(w_init @ x, 0) ** 2 / 2) ** 2 * (x @ x) / m  # sigma'(p)^2 ||x||^2 / m (relu3)
     assert value == pytest.approx(radius**2 * np.linalg.norm(b), rel=1e-12)
-    trials = [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
-    assert max(cp.linear_second_moment(x[None], w_init, w)[0] for w in trials) < value
+    trials = [cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(300)]
+    assert max(cpl.linear_second_moment(x[None], w_init, w)[0] for w in trials) < value
 
 
 def test_one_sided_move_meets_no_cancellation_and_both_sided_does_not(rng):
     w_init, w_out = symmetric_init(64, 5, rng=rng)
-    one = cp.one_sided_move(w_out, 5, 2.0, rng=rng)
+    one = cpl.one_sided_move(w_out, 5, 2.0, rng=rng)
     assert norm_24(one) == pytest.approx(2.0) and np.all(one[w_out < 0] == 0)
     assert hyp.no_sign_cancellation(one, w_out)[hyp.NO_CANCELLATION]
-    assert not hyp.no_sign_cancellation(cp.section3_move(w_out, 5, 2.0, rng=rng, move="both-sided"),
+    assert not hyp.no_sign_cancellation(cpl.section3_move(w_out, 5, 2.0, rng=rng, move="both-sided"),
                                         w_out)[hyp.NO_CANCELLATION]
     with pytest.raises(ValueError, match="move must be one of"):
-        cp.section3_move(w_out, 5, 2.0, rng=rng, move="sideways")
+        cpl.section3_move(w_out, 5, 2.0, rng=rng, move="sideways")
 
 
 def test_pooled_sweep_averages_small_widths_and_requires_every_hypothesis():
@@ -166,11 +168,11 @@ def test_pooled_sweep_averages_small_widths_and_requires_every_hypothesis():
         calls.append(m)
         return dict(value=float(m), pair=np.array([1.0, m]), met=not (m == 32 and calls.count(32) == 1))
 
-    out = cp.pooled_sweep(cell, (8, 32), replicates=2, rng=np.random.default_rng(0), pool=32)
+    out = cpl.pooled_sweep(cell, (8, 32), replicates=2, rng=np.random.default_rng(0), pool=32)
     assert calls.count(8) == 8 and calls.count(32) == 2  # ceil(32 / 8) = 4 draws per replicate at m = 8
     np.testing.assert_allclose(out["value"], [[8, 32], [8, 32]])
     assert out["pair"].shape == (2, 2, 2) and out["met"] is False
-    assert cp.fitted_exponent((8, 32), out["value"]) == pytest.approx(1.0)
+    assert cpl.fitted_exponent((8, 32), out["value"]) == pytest.approx(1.0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -254,7 +256,7 @@ def test_lemma11b_takes_the_largest_input_norm_as_b_x(rng):
     x = rng.standard_normal((20, 3))
     x *= 0.5 / np.linalg.norm(x, axis=1, keepdims=True)
     x[7] *= 4.0
-    instance = dict(x=x, w_init=w_init, w_out=w_out, w_move=cp.random_in_ball(64, 3, 2.0, rng=rng))
+    instance = dict(x=x, w_init=w_init, w_out=w_out, w_move=cpl.random_in_ball(64, 3, 2.0, rng=rng))
     recs = _judged(lc.check_lemma11(rng=rng, instance=instance))
     assert len(recs) == 2 and [r.verdict for r in recs] == [HOLDS, HOLDS]
     assert all(r.params["input_radius"] == pytest.approx(2.0) and r.within_hypotheses for r in recs)
@@ -276,8 +278,8 @@ def test_lemmas_12_to_14_hold_and_fail_with_wrong_constants(check):
 
 
 def test_lemma12_reports_a_non_symmetric_initialization_and_a_squared_loss(rng):
-    prob = cp.planted_problem(40, 16, 3, radius_star=2.0, rng=rng)
-    w_move = cp.aligned_move(prob["w_out"], 3, 2.0, rng=rng)
+    prob = cpl.planted_problem(40, 16, 3, radius_star=2.0, rng=rng)
+    w_move = cpl.aligned_move(prob["w_out"], 3, 2.0, rng=rng)
     broken = dict(prob, w_move=w_move, w_init=prob["w_init"] + 0.3 * rng.standard_normal(prob["w_init"].shape))
     rec = _judged(lc.check_lemma12(rng=rng, instance=broken, draws=64))[0]
     assert rec.unmet_hypotheses == [hyp.SYMMETRIC] and not rec.counts_against_paper
@@ -289,8 +291,8 @@ def test_lemma12_reports_a_non_symmetric_initialization_and_a_squared_loss(rng):
 
 def test_checks_accept_an_instance(tmp_path):
     rng = np.random.default_rng(13)
-    prob = cp.planted_problem(40, 16, 3, rng=rng)
-    instance = dict(prob, w_move=cp.random_in_ball(16, 3, 2.0, rng=rng))
+    prob = cpl.planted_problem(40, 16, 3, rng=rng)
+    instance = dict(prob, w_move=cpl.random_in_ball(16, 3, 2.0, rng=rng))
     assert lc.check_lemma10(rng=rng, instance=instance).params["width"] == 16
     path = tmp_path / "inst.npz"
     np.savez(path, **instance)

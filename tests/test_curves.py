@@ -3,75 +3,13 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize
 
 from boundcheck.experiments import curves as cv
-from boundcheck.activations import get_activation
+from boundcheck.experiments import learners as lrn
+from boundcheck.experiments import problems as prb
+from boundcheck.experiments import slides
+from boundcheck.experiments import trajectories as traj
 from boundcheck.cli import main
-from boundcheck.data import sample_sphere
-from boundcheck.network import quadratic_model, linear_model, symmetric_init
-
-
-def test_ntk_kernel_matches_finite_width_monte_carlo(rng):
-    x = sample_sphere(6, 5, rng=rng)
-    w_init, _ = symmetric_init(2 * 60_000, 5, rng=rng)
-    half = w_init[:60_000]  # the independent half of the symmetric initialization
-    feats = get_activation("relu3").derivative(x @ half.T, 1)  # (n, m/2)
-    products = feats[:, None, :] * feats[None, :, :] * (x @ x.T)[:, :, None]
-    mc = products.mean(axis=2)
-    sem = products.std(axis=2) / math.sqrt(half.shape[0])
-    exact = cv.ntk_kernel(x, x)
-    assert np.all(np.abs(mc - exact) <= 5 * sem + 1e-12)
-
-
-def test_ntk_kernel_closed_form_at_zero_angle_and_psd(rng):
-    x = sample_sphere(40, 4, input_radius=1.0, rng=rng)
-    gram = cv.ntk_kernel(x, x)
-    # theta = 0: E[relu(u)^4]/4 = 3/8
-    assert np.allclose(np.diag(gram), 3.0 / 8.0)
-    assert np.linalg.eigvalsh(gram)[0] > -1e-12
-
-
-def test_projection_matches_a_generic_solver(rng):
-    v = rng.standard_normal((4, 3))
-    radius = 0.8
-    proj = cv.project_24(v, radius)
-    assert np.sum(np.sum(proj**2, axis=1) ** 2) == pytest.approx(radius**4, rel=1e-9)
-    cons = {"type": "ineq", "fun": lambda w: radius**4 - np.sum(np.sum(w.reshape(4, 3) ** 2, axis=1) ** 2)}
-    best = optimize.minimize(lambda w: np.sum((w - v.ravel()) ** 2), x0=np.zeros(12), constraints=[cons],
-                             method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
-    assert np.sum((proj - v) ** 2) <= best.fun + 1e-7
-    assert np.allclose(proj.ravel(), best.x, atol=1e-4)
-    inside = v * 1e-3
-    assert np.array_equal(cv.project_24(inside, radius), inside)
-
-
-def test_taylor_parts_gradient_matches_finite_differences(rng):
-    x = sample_sphere(7, 4, rng=rng)
-    w_init, w_out = symmetric_init(6, 4, rng=rng)
-    w = rng.standard_normal((6, 4)) * 0.3
-    act = get_activation("relu3")
-    value, factor = cv._taylor_parts(x, w_init, w_out, w, ("L", "Q"), act)
-    assert np.allclose(value, linear_model(x, w_init, w_out, w) + quadratic_model(x, w_init, w_out, w))
-    jac = (factor * w_out)[:, :, None] * x[:, None, :] / math.sqrt(6)  # d f(x_i) / d w_r
-    h = 1e-6
-    for r, j in [(0, 0), (3, 2), (5, 3)]:
-        bump = np.zeros_like(w)
-        bump[r, j] = h
-        plus = cv._taylor_parts(x, w_init, w_out, w + bump, ("L", "Q"), act)[0]
-        minus = cv._taylor_parts(x, w_init, w_out, w - bump, ("L", "Q"), act)[0]
-        assert np.allclose((plus - minus) / (2 * h), jac[:, r, j], atol=1e-7)
-
-
-def test_fit_taylor_stays_in_the_ball_and_fits(rng):
-    x = sample_sphere(40, 4, rng=rng)
-    y = (x[:, 0] * 2.0) ** 2
-    w_init, w_out = symmetric_init(32, 4, rng=rng)
-    small = cv.fit_taylor(x, y, w_init, w_out, parts=("Q",), radius=3.0, steps=50, rng=rng)
-    assert np.sum(np.sum(small**2, axis=1) ** 2) <= 3.0**4 * (1 + 1e-9)  # binding: the fit needs about 6
-    w = cv.fit_taylor(x, y, w_init, w_out, parts=("Q",), radius=10.0, steps=200, rng=rng)
-    fit = quadratic_model(x, w_init, w_out, w)
-    assert np.mean((fit - y) ** 2) < 0.2 * np.mean((y - y.mean()) ** 2)
 
 
 def test_threshold_is_exact_for_a_power_law():
@@ -121,11 +59,15 @@ def test_sweep_does_not_depend_on_worker_count():
 
 
 @pytest.mark.parametrize("target", ["single", "xor", "sparse"])
-def test_every_learner_runs_on_every_target(rng, target):
-    curves, thresholds = cv.sample_complexity(target=target, dims=(4,), n_values=[8, 32], repeats=1, steps=10,
-                                              n_test=40, width=8, rng=rng)
-    assert {r["learner"] for r in thresholds} == set(cv.LEARNERS)
-    assert all(np.isfinite(r["test_loss"]) for r in curves)
+def test_every_learner_learns_every_target(rng, target):
+    # 128 samples in d = 4: every learner beats the trivial predictor (normalised MSE of 0 is 1; a coin flip
+    # errs on half the labels) and beats itself on 8 samples
+    curves, _ = cv.sample_complexity(target=target, dims=(4,), n_values=[8, 128], repeats=1, steps=100, n_test=200,
+                                     width=16, rng=rng)
+    trivial = 0.5 if target == "xor" else 1.0
+    for learner in lrn.LEARNERS:
+        few, many = [r["test_loss"] for r in curves if r["learner"] == learner]
+        assert many < trivial and many < few, (learner, few, many)
 
 
 def test_ntk_regression_learns_a_quadratic_with_enough_samples(rng):
@@ -135,18 +77,22 @@ def test_ntk_regression_learns_a_quadratic_with_enough_samples(rng):
 
 def test_make_problem_targets_have_unit_norm(rng):
     for target in ("single", "sparse"):
-        problem = cv.make_problem(target, 6, 10, degree=3, n_test=20000, rng=rng)
+        problem = prb.make_problem(target, 6, 10, degree=3, n_test=20000, rng=rng)
         assert problem.scale == pytest.approx(1.0, rel=0.1)  # 4000-point normaliser for sparse
 
 
-def test_slides_experiment_rows(rng):
-    rows = cv.slides_experiment((5,), repeats=1, width=8, steps=10, n_test=40, rng=rng)
-    assert {r["model"] for r in rows} == {"linear", "quadratic", "linear+quadratic"}
-    assert rows[0]["n"] == round(5**1.5)
+def test_slides_experiment_linear_plus_quadratic_beats_linear_alone(rng):
+    # the slides' point at n = d^1.5: f_L alone cannot fit the sparse quadratic part, f_L + f_Q can
+    rows = slides.slides_experiment((8,), repeats=2, width=16, steps=100, n_test=200, rng=rng,
+                                    models=("linear", "linear+quadratic"))
+    assert {r["n"] for r in rows} == {round(8**1.5)}
+    mean = {model: np.mean([r["test_loss"] for r in rows if r["model"] == model])
+            for model in ("linear", "linear+quadratic")}
+    assert mean["linear+quadratic"] < mean["linear"]
 
 
 def test_taylor_trajectories_higher_order_is_closer_at_small_step(rng):
-    out = cv.taylor_trajectories(dim=6, width=32, n_samples=24, n_test=30, steps=30, learning_rates=(0.1,),
+    out = traj.taylor_trajectories(dim=6, width=32, n_samples=24, n_test=30, steps=30, learning_rates=(0.1,),
                                  record_every=10, rng=rng)
     dist = out["runs"][0]["distance"]
     assert dist[3][-1] < dist[1][-1]
@@ -157,8 +103,7 @@ def test_taylor_trajectories_higher_order_is_closer_at_small_step(rng):
     (lambda rng: cv.sample_complexity(learners=("nope",), rng=rng), "learner must be one of"),
     (lambda rng: cv.sample_complexity(width=7, rng=rng), "width must be an even integer"),
     (lambda rng: cv.sample_complexity(accuracy=2.0, rng=rng), "accuracy must be strictly between 0 and 1"),
-    (lambda rng: cv.project_24(np.ones((2, 2)), -1.0), "radius must be > 0"),
-    (lambda rng: cv.make_problem("sparse", 4, 10, degree=1, rng=rng), "degree must be >= 2"),
+    (lambda rng: prb.make_problem("sparse", 4, 10, degree=1, rng=rng), "degree must be >= 2"),
 ])
 def test_bad_input(rng, call, match):
     with pytest.raises(ValueError, match=match):
@@ -203,6 +148,6 @@ def test_plots_of_measured_thresholds_and_trajectories(tmp_path, rng):
     plot_measured(rows, path, predicted={"quadratic": 1.0})
     text = path.read_text()
     assert "predicted 1" in text and "eps not reached" in text
-    out = cv.taylor_trajectories(dim=4, width=8, n_samples=8, n_test=10, steps=4, record_every=2, rng=rng)
+    out = traj.taylor_trajectories(dim=4, width=8, n_samples=8, n_test=10, steps=4, record_every=2, rng=rng)
     plot_trajectories(out, tmp_path / "t.png")
     assert (tmp_path / "t.png").stat().st_size > 0

@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize
 
 from boundcheck import hypotheses as hyp
 from boundcheck.data import sample_sphere
@@ -106,20 +105,6 @@ def test_equation4_holds_at_defaults_and_the_threshold_cut_to_30_percent_is_viol
 @pytest.mark.parametrize("draws", [1, 2])
 def test_equation4_few_draws_are_inconclusive(rng, draws):
     assert verdicts(check_equation4(rng=rng, draws=draws)) == [INCONCLUSIVE] * 3
-
-
-def test_projection_onto_24_ball_against_slsqp(rng):
-    v = rng.standard_normal((8, 3))
-    p = gen.project_24_ball(v, 1.0)
-    assert norm_24(p) == pytest.approx(1.0, rel=1e-9)
-    cons = {"type": "ineq", "fun": lambda w: 1.0 - np.sum(np.sum(w.reshape(8, 3) ** 2, 1) ** 2)}
-    res = optimize.minimize(lambda w: np.sum((w - v.ravel()) ** 2), 0.5 * p.ravel(), constraints=[cons],
-                            method="SLSQP", options={"ftol": 1e-14, "maxiter": 1000})
-    best = res.x.reshape(8, 3)
-    best = best / max(1.0, norm_24(best))  # SLSQP may end a hair outside the ball: compare at a feasible point
-    assert np.sum((p - v) ** 2) <= np.sum((best - v) ** 2) + 1e-8
-    inside = 0.1 * v / norm_24(v)
-    np.testing.assert_array_equal(gen.project_24_ball(inside, 1.0), inside)
 
 
 def test_fit_stays_in_ball_and_lowers_the_loss(rng):

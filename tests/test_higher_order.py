@@ -11,7 +11,7 @@ from scipy import integrate
 from boundcheck.activations import get_activation
 from boundcheck.lemmas import higher_order as ho
 from boundcheck.network import network_pm, randomized_taylor_term, taylor_term_pm
-from boundcheck.numeric import coupling as cp
+from boundcheck.numeric import coupling as cpl
 from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
 
 BATTERY_LEVEL = 1 - 0.05 / 60
@@ -32,7 +32,7 @@ def _forward_difference_pair(order):
 
 @pytest.mark.parametrize("order", [1, 2, 3, 4, 5, 8])
 def test_moment_pair_matches_the_moment_conditions(order):
-    pp, qp, pm, qm, source = cp.moment_pair(order)
+    pp, qp, pm, qm, source = cpl.moment_pair(order)
     assert qp.min() >= 0 and qm.min() >= 0 and source
     assert qp.sum() == pytest.approx(1.0) and qm.sum() == pytest.approx(1.0)
     diffs = [qp @ pp**j - qm @ pm**j for j in range(order + 1)]
@@ -50,9 +50,9 @@ def test_exact_moments_over_z_against_monte_carlo():
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     w_init = rng.standard_normal((m, d))
     w_star = 0.6 * w_init
-    mean, var = cp.section6_moments(x, w_init, w_star, order)
-    mean_sq, fluct = cp.taylor_second_moments(x, w_init, w_star, order)
-    pp, qp, pm, qm, _ = cp.moment_pair(order)
+    mean, var = cpl.section6_moments(x, w_init, w_star, order)
+    mean_sq, fluct = cpl.taylor_second_moments(x, w_init, w_star, order)
+    pp, qp, pm, qm, _ = cpl.moment_pair(order)
     zp = rng.choice(pp, size=(draws, m), p=qp)
     zm = rng.choice(pm, size=(draws, m), p=qm)
     # independent route: the foundation's randomized Taylor terms of the 2m-neuron net, z as "signs"
@@ -76,8 +76,8 @@ def test_exact_moments_over_z_against_monte_carlo():
 @pytest.mark.parametrize("order", [2, 3])
 def test_leading_constants_against_quadrature(order):
     act = get_activation("softplus")
-    got = cp.section6_leading_constants(order, scale=0.8)
-    pp, qp, pm, qm, _ = cp.moment_pair(order)
+    got = cpl.section6_leading_constants(order, scale=0.8)
+    pp, qp, pm, qm, _ = cpl.moment_pair(order)
     for j, key in ((order, "kth"), (order + 1, "remainder")):
         density = lambda t, p: act.derivative(np.array([t]), j)[0] ** p * t ** (p * j) * np.exp(-t * t / 2) / math.sqrt(
             2 * math.pi)  # noqa: E731
@@ -92,8 +92,8 @@ def test_leading_constants_against_quadrature(order):
 def test_the_kth_term_tends_to_its_leading_constant():
     # the mean over W_0 of E_z f^(k)(x) is the leading constant at every width (it is a mean over neurons)
     rng = np.random.default_rng(2)
-    cells = [cp.section6_cell(256, rng, order=2, n_samples=16, dim=4) for _ in range(200)]
-    lead = cp.section6_leading_constants(2)["kth"]
+    cells = [cpl.section6_cell(256, rng, order=2, n_samples=16, dim=4) for _ in range(200)]
+    lead = cpl.section6_leading_constants(2)["kth"]
     assert np.mean([c["kth_mean_sq"] for c in cells]) == pytest.approx(lead["mean"] ** 2, rel=0.05)
     assert np.mean([c["kth_fluctuation_sq"] for c in cells]) * 256 == pytest.approx(lead["sd"] ** 2, rel=0.05)
 

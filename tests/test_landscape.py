@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from boundcheck.network import quadratic_model, randomized_network, symmetric_init
+from boundcheck.network import quadratic_model, symmetric_init
 from boundcheck.numeric import landscape as ls
 from boundcheck.results import HOLDS, VIOLATED
 
@@ -37,27 +37,42 @@ def test_clean_gradient_hvp_form_against_finite_differences(loss):
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
 
     def risk(w):
-        return ls.clean_risk(x, y, w_init, w_out, w, loss=loss)
+        return ls.quadratic_risk(x, y, w_init, w_out, w, loss=loss)
 
-    grad = ls.clean_risk_gradient(x, y, w_init, w_out, w_move, loss=loss)
+    grad = ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move, loss=loss)
     np.testing.assert_allclose(grad, _fd_grad(risk, w_move), rtol=1e-6, atol=1e-8)
     v = rng.standard_normal(w_move.shape)
     h = 1e-5
-    hvp_fd = (ls.clean_risk_gradient(x, y, w_init, w_out, w_move + h * v, loss=loss)
-              - ls.clean_risk_gradient(x, y, w_init, w_out, w_move - h * v, loss=loss)) / (2 * h)
-    hvp = ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v, loss=loss)
+    hvp_fd = (ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move + h * v, loss=loss)
+              - ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move - h * v, loss=loss)) / (2 * h)
+    hvp = ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v, loss=loss)
     np.testing.assert_allclose(hvp, hvp_fd, rtol=1e-5, atol=1e-8)
-    form = ls.clean_risk_hessian_form(x, y, w_init, w_out, w_move, v, loss=loss)
+    form = ls.quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, v, loss=loss)
     assert form == pytest.approx(np.sum(v * hvp), rel=1e-10)
     second_fd = (risk(w_move + 1e-4 * v) - 2 * risk(w_move) + risk(w_move - 1e-4 * v)) / 1e-8
     assert form == pytest.approx(second_fd, rel=1e-4)
 
 
-def test_clean_risk_matches_network_quadratic_model():
+def _brute_outputs(x, w_init, w_out, w_move, signs=None, order=None):
+    """f^Q (order 2) or the network (order None) at W Sigma_k: a plain loop over draws, samples and neurons."""
+    m = w_init.shape[0]
+    rows = np.ones((1, m)) if signs is None else signs
+    out = np.zeros((rows.shape[0], x.shape[0]))
+    for k, row in enumerate(rows):
+        for i, xi in enumerate(x):
+            for r in range(m):
+                p, u = w_init[r] @ xi, row[r] * (w_move[r] @ xi)
+                relu3 = max(p + u, 0.0) ** 3 / 6
+                out[k, i] += w_out[r] * (max(p, 0.0) * u**2 / 2 if order == 2 else relu3)
+    return out / math.sqrt(m)
+
+
+def test_quadratic_risk_against_a_double_loop():
     rng = np.random.default_rng(2)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
-    fq = quadratic_model(x, w_init, w_out, w_move)
-    assert ls.clean_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.logaddexp(0, -y * fq)))
+    fq = _brute_outputs(x, w_init, w_out, w_move, order=2)[0]
+    assert ls.quadratic_risk(x, y, w_init, w_out, w_move) == pytest.approx(np.mean(np.log1p(np.exp(-y * fq))),
+                                                                          rel=1e-13)
 
 
 def _all_signs(m):
@@ -68,9 +83,9 @@ def test_lemma1_lhs_exact_against_enumeration_of_signs():
     rng = np.random.default_rng(3)
     x, y, w_init, w_out, w_move, w_star = _problem(rng, m=6)
     terms = ls.lemma1_terms(x, y, w_init, w_out, w_move, w_star)
-    forms = [ls.clean_risk_hessian_form(x, y, w_init, w_out, w_move, w_star * s[:, None]) for s in _all_signs(6)]
+    forms = [ls.quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, w_star * s[:, None]) for s in _all_signs(6)]
     assert terms["lhs_exact"] == pytest.approx(np.mean(forms), rel=1e-12)
-    grad = ls.clean_risk_gradient(x, y, w_init, w_out, w_move)
+    grad = ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move)
     assert terms["grad_inner"] == pytest.approx(np.sum(grad * w_move), rel=1e-12)
     assert abs(terms["identity_residual"]) < 1e-13 * terms["scale"]
     assert terms["convexity_gap"] >= 0
@@ -97,13 +112,13 @@ def test_network_gradient_hvp_against_finite_differences(loss):
     assert np.mean(forms) == pytest.approx(np.sum(v * hvp), rel=1e-10)
 
 
-def test_network_outputs_match_foundation_randomized_network():
+def test_network_risk_against_a_double_loop():
     rng = np.random.default_rng(5)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
     signs = rng.choice([-1.0, 1.0], size=(4, w_init.shape[0]))
-    risks = ls.network_risk(x, y, w_init, w_out, w_move, signs)
-    f = randomized_network(x, w_init, w_out, w_move, signs)
-    np.testing.assert_allclose(risks, np.mean(np.logaddexp(0, -y * f), axis=1), rtol=1e-12)
+    f = _brute_outputs(x, w_init, w_out, w_move, signs)
+    np.testing.assert_allclose(ls.network_risk(x, y, w_init, w_out, w_move, signs),
+                               np.mean(np.log1p(np.exp(-y * f)), axis=1), rtol=1e-12)
 
 
 def test_randomized_sides_against_direct_computation():
@@ -120,8 +135,8 @@ def test_randomized_sides_against_direct_computation():
         brute = np.mean([ls.network_risk_hessian_form(x, y, w_init, w_out, w_move, s[None], w_star * e[:, None])[0]
                          for e in every])
         assert sides["hess_form"][k] == pytest.approx(brute, rel=1e-10)
-    # Sigma-independent clean pieces
-    assert sides["clean_risk"] == pytest.approx(ls.clean_risk(x, y, w_init, w_out, w_move))
+    # Sigma-independent pieces of the quadratic model
+    assert sides["quadratic_risk"] == pytest.approx(ls.quadratic_risk(x, y, w_init, w_out, w_move))
     # the control variate has mean zero exactly: check by enumeration
     all_sides = ls.randomized_sides(x, y, w_init, w_out, w_move, w_star, every)
     assert abs(np.mean(all_sides["control"])) < 1e-14
@@ -158,7 +173,7 @@ def test_smallest_eigenvalue_matches_dense_on_tiny_problem():
     x, y, w_init, w_out, w_move, _ = _problem(rng, m=4, d=3)
 
     def hvp(v):
-        return ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v)
+        return ls.quadratic_risk_hvp(x, y, w_init, w_out, w_move, v)
 
     dense = np.column_stack([hvp(e.reshape(4, 3)).ravel() for e in np.eye(12)])
     expected = np.linalg.eigvalsh((dense + dense.T) / 2)[0]
@@ -171,13 +186,13 @@ def test_bad_inputs_name_the_argument():
     rng = np.random.default_rng(10)
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
     with pytest.raises(ValueError, match="w_move must have shape"):
-        ls.clean_risk(x, y, w_init, w_out, w_move[:3])
+        ls.quadratic_risk(x, y, w_init, w_out, w_move[:3])
     with pytest.raises(ValueError, match="y must have length"):
-        ls.clean_risk(x, y[:3], w_init, w_out, w_move)
+        ls.quadratic_risk(x, y[:3], w_init, w_out, w_move)
     with pytest.raises(ValueError, match="signs must hold only"):
         ls.network_risk(x, y, w_init, w_out, w_move, np.zeros((2, w_init.shape[0])))
     with pytest.raises(ValueError, match="loss must be one of"):
-        ls.clean_risk(x, y, w_init, w_out, w_move, loss="hinge")
+        ls.quadratic_risk(x, y, w_init, w_out, w_move, loss="hinge")
 
 
 def test_hess_control_has_mean_zero_by_enumeration():
@@ -219,12 +234,15 @@ def test_randomized_risk_interval_covers_exact_value():
 
 
 @pytest.mark.parametrize("cache_bytes", [0, 2**30])
-def test_clean_hessian_operator_matches_hvp(cache_bytes):
+def test_hessian_operator_against_finite_differences_of_the_gradient(cache_bytes):
     rng = np.random.default_rng(32)
     x, y, w_init, w_out, w_move, _ = _problem(rng)
-    op = ls.clean_hessian_operator(x, y, w_init, w_out, w_move, cache_bytes=cache_bytes)
-    v = rng.standard_normal(w_move.shape)
-    np.testing.assert_allclose(op(v), ls.clean_risk_hvp(x, y, w_init, w_out, w_move, v), rtol=1e-12, atol=1e-15)
+    op = ls.quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, cache_bytes=cache_bytes)
+    for _ in range(3):  # repeated products reuse what the operator keeps
+        v = rng.standard_normal(w_move.shape)
+        fd = (ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move + 1e-5 * v)
+              - ls.quadratic_risk_gradient(x, y, w_init, w_out, w_move - 1e-5 * v)) / 2e-5
+        np.testing.assert_allclose(op(v), fd, rtol=1e-6, atol=1e-9)
 
 
 def test_smallest_eigenvalue_of_regularized_network_risk_matches_dense():
@@ -244,7 +262,7 @@ def test_smallest_eigenvalue_of_regularized_network_risk_matches_dense():
 def test_clean_expected_hessian_form_splits_terms():
     rng = np.random.default_rng(34)
     x, y, w_init, w_out, w_move, w_star = _problem(rng)
-    value, remainder, first_order = ls.clean_expected_hessian_form(x, y, w_init, w_out, w_move, w_star)
+    value, remainder, first_order = ls.quadratic_risk_expected_hessian_form(x, y, w_init, w_out, w_move, w_star)
     fstar = quadratic_model(x, w_init, w_out, w_star)
     fq = quadratic_model(x, w_init, w_out, w_move)
     d1 = -y / (1 + np.exp(y * fq))
@@ -346,7 +364,7 @@ import inspect  # noqa: E402
 from boundcheck import hypotheses as hyp  # noqa: E402
 from boundcheck.lemmas import landscape as lm  # noqa: E402
 from boundcheck.network import norm_24  # noqa: E402
-from boundcheck.numeric import coupling as cp  # noqa: E402
+from boundcheck.numeric import coupling as cpl  # noqa: E402
 from boundcheck.results import INCONCLUSIVE  # noqa: E402
 from boundcheck.run.registry import get_claim  # noqa: E402
 
@@ -359,8 +377,8 @@ def judged(records):
 
 
 def _instance(rng, n=40, m=16, d=3, **changes):
-    prob = cp.planted_problem(n, m, d, rng=rng)
-    return dict(prob, w_move=cp.random_in_ball(m, d, 2.0, rng=rng), **changes)
+    prob = cpl.planted_problem(n, m, d, rng=rng)
+    return dict(prob, w_move=cpl.random_in_ball(m, d, 2.0, rng=rng), **changes)
 
 
 def test_checks_never_rewrite_a_verdict():
@@ -437,9 +455,9 @@ def test_lemma1_instance_through_the_command_line(tmp_path):
     from boundcheck.cli import main
 
     rng = np.random.default_rng(26)
-    prob = cp.planted_problem(30, 8, 3, rng=rng)
+    prob = cpl.planted_problem(30, 8, 3, rng=rng)
     path = tmp_path / "inst.npz"
-    np.savez(path, w_move=cp.random_in_ball(8, 3, 1.0, rng=rng), **prob)
+    np.savez(path, w_move=cpl.random_in_ball(8, 3, 1.0, rng=rng), **prob)
     out = tmp_path / "out.json"
     assert main(["verify", "Lemma 1", "--instance", str(path), "--format", "json", "--out", str(out)]) == 0
     assert "lhs_exact" in out.read_text()
@@ -453,7 +471,7 @@ def test_lemma1_rejects_bad_input():
     with pytest.raises(ValueError, match="width must be an even integer"):
         lm.check_lemma1(rng=rng, n_samples=16, width=7, dim=3)
     with pytest.raises(ValueError, match="w_move"):
-        lm.check_lemma1(rng=rng, instance=cp.planted_problem(20, 8, 3, rng=rng))
+        lm.check_lemma1(rng=rng, instance=cpl.planted_problem(20, 8, 3, rng=rng))
 
 
 def test_theorem2_holds_at_defaults_outside_width_condition():

@@ -14,6 +14,10 @@ import sys
 from .. import _validate as validate
 from ..experiments import curves as cv
 from ._progress import working
+from ..experiments.learners import ALL_LEARNERS, LEARNERS
+from ..experiments.problems import TARGETS
+from ..experiments.slides import slides_experiment
+from ..experiments.trajectories import taylor_trajectories
 from .samples import _list
 
 NAME = "curves"
@@ -27,16 +31,16 @@ def add_arguments(parser):
     parser.add_argument("--experiment", choices=EXPERIMENTS, default="sweep",
                         help="sweep: n_eps against d per learner; slides: f_L + f_Q at n = d^1.5; "
                              "taylor: distance of GD trajectories of Taylor models to the network's")
-    parser.add_argument("--learners", default=",".join(cv.LEARNERS),
-                        help=f"sweep: comma-separated subset of {', '.join(cv.ALL_LEARNERS)} "
-                             f"(default {','.join(cv.LEARNERS)}; LQ-reg: f_L + f_Q with the slides' regularizer)")
+    parser.add_argument("--learners", default=",".join(LEARNERS),
+                        help=f"sweep: comma-separated subset of {', '.join(ALL_LEARNERS)} "
+                             f"(default {','.join(LEARNERS)}; LQ-reg: f_L + f_Q with the slides' regularizer)")
     parser.add_argument("--models", default="linear,quadratic,linear+quadratic",
                         help="slides: comma-separated models (add LQ-reg for the regularized f_L + f_Q)")
     parser.add_argument("--reg", type=float, default=1.0,
                         help="LQ-reg: regularizer strength in units of the top feature-covariance eigenvalue")
     parser.add_argument("--top-degree", type=int, default=None,
                         help="LQ-reg: the free top eigen-directions span degree <= this (default k = degree - 1)")
-    parser.add_argument("--target", choices=cv.TARGETS, default="single", help="target (default single)")
+    parser.add_argument("--target", choices=TARGETS, default="single", help="target (default single)")
     parser.add_argument("--dim", default=None, help="dimensions d, comma separated (sweep: 4,6,8; slides: 8,12,16)")
     parser.add_argument("--n", default=None, help="training sizes, comma separated (default: a geometric grid)")
     parser.add_argument("--degree", type=int, default=2, help="degree p (sparse: k = p - 1); default 2")
@@ -66,9 +70,9 @@ def run(args, rng):
         rates = _list(float, "--learning-rates")(args.learning_rates)
         dim = _list(int, "--dim")(args.dim)[0] if args.dim else 16
         with working("curves: Taylor trajectories"):
-            result = cv.taylor_trajectories(dim=dim, width=args.width or 128,
-                                            steps=validate.integer("--steps", args.steps, minimum=1),
-                                            learning_rates=rates, activation=args.activation, rng=rng)
+            result = taylor_trajectories(dim=dim, width=args.width or 128,
+                                         steps=validate.integer("--steps", args.steps, minimum=1),
+                                         learning_rates=rates, activation=args.activation, rng=rng)
         if args.plot:
             from ..report.plots_complexity import plot_trajectories
 
@@ -85,11 +89,11 @@ def run(args, rng):
         return rows
     if args.experiment == "slides":
         dims = _list(int, "--dim")(args.dim or "8,12,16")
-        models = [validate.choice("--models", v, cv.ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
+        models = [validate.choice("--models", v, ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
         with working("curves: slides experiment"):
-            rows = cv.slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
-                                        n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg,
-                                        top_degree=args.top_degree)
+            rows = slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
+                                     n_test=args.n_test, rng=rng, n_jobs=args.jobs, models=models, reg=args.reg,
+                                     top_degree=args.top_degree)
         summary = {}
         for row in rows:
             summary.setdefault((row["dim"], row["n"], row["model"]), []).append(row["test_loss"])
@@ -100,7 +104,7 @@ def run(args, rng):
 
             plot_slides(out, args.plot)
         return out
-    learners = [validate.choice("learner", v, cv.ALL_LEARNERS) for v in _list(str, "--learners")(args.learners)]
+    learners = [validate.choice("learner", v, ALL_LEARNERS) for v in _list(str, "--learners")(args.learners)]
     dims = _list(int, "--dim")(args.dim or "4,6,8")
     n_values = _list(int, "--n")(args.n) if args.n else None
     if args.store is None and (args.resume or args.sweep_name is not None):

@@ -7,11 +7,11 @@ recomputed (:mod:`.bracket`). Solvers of the relaxation: accelerated projected g
 PSD blocks (:mod:`.fast`) and cvxpy with SCS or Clarabel (:mod:`.relaxation`).
 """
 
-from .bracket import OptBracket, local_descent, opt_bracket, planted_instance, recompute_loss, round_blocks
-from .fast import numerical_rank, project_ball_24, project_blocks, solve_relaxation
+from .bracket import OptBracket, local_descent, opt_bracket, planted_instance, round_blocks
+from .fast import numerical_rank, project_blocks, solve_relaxation
 from .problem import Certificate, QuadraticProblem
 
 __all__ = [
     "Certificate", "OptBracket", "QuadraticProblem", "local_descent", "numerical_rank", "opt_bracket",
-    "planted_instance", "project_ball_24", "project_blocks", "recompute_loss", "round_blocks", "solve_relaxation",
+    "planted_instance", "project_blocks", "round_blocks", "solve_relaxation",
 ]

@@ -5,9 +5,10 @@ r"""OPT as a certified bracket [lower, upper], and planted instances where the f
 * upper: :math:`L^Q(\widehat W)` of a feasible :math:`\widehat W` (:math:`\|\widehat W\|_{2,4}\le B_w`):
   rank-one rounding of the relaxed blocks (top eigenvector scaled by the square root of the
   trace, or of the top eigenvalue, whichever is better), then local descent on the non-convex
-  :math:`L^Q` inside the ball (L-BFGS on the sphere :math:`\|W\|_{2,4} = B_w` through a
-  scale-free map, or unconstrained when the ball is not active); the value reported is
-  recomputed from scratch with :func:`boundcheck.network.quadratic_model` and the loss.
+  :math:`L^Q` inside the ball (L-BFGS, :func:`boundcheck.numeric.optimize.lbfgs_descent`, on the
+  sphere :math:`\|W\|_{2,4} = B_w` through a scale-free map, or unconstrained when the ball is not
+  active); the value reported is recomputed from scratch with
+  :func:`boundcheck.numeric.landscape.quadratic_risk` (a fresh model core and the loss).
 
 The "fast" solver works in three stages, each certified by the same dual bound:
 
@@ -33,13 +34,13 @@ import numpy as np
 
 from .. import _validate as validate
 from ..data import sample_sphere
-from ..losses import get_loss
-from ..network import norm_24, quadratic_model, symmetric_init
-from .fast import numerical_rank, project_ball_24, solve_relaxation
+from ..network import norm_24, project_ball_24, quadratic_model, symmetric_init
+from ..numeric.landscape import quadratic_risk
+from ..numeric.optimize import lbfgs_descent, regularizer
+from .fast import numerical_rank, solve_relaxation
 from .problem import QuadraticProblem
 
-__all__ = ["OptBracket", "opt_bracket", "local_descent", "round_blocks", "planted_instance", "SOLVER_NAMES",
-           "recompute_loss"]
+__all__ = ["OptBracket", "opt_bracket", "local_descent", "round_blocks", "planted_instance", "SOLVER_NAMES"]
 
 SOLVER_NAMES = ("fast", "cvxpy-scs", "cvxpy-clarabel")
 
@@ -117,39 +118,8 @@ def rel_gap(upper, lower):
     return (upper - lower) / scale if scale > 0 else 0.0
 
 
-def recompute_loss(x, y, w_init, w_out, w_move, *, loss, reg=0.0, activation="relu3"):
-    r""":math:`L^Q(W) + \lambda\|W\|_{2,4}^4` from scratch: :func:`quadratic_model` then the loss."""
-    z = quadratic_model(x, w_init, w_out, w_move, activation=activation)
-    value = float(np.mean(get_loss(loss).value(y, z)))
-    return value + (reg * float(norm_24(w_move)) ** 4 if reg else 0.0)
-
-
 # --------------------------------------------------------------------------------------------
 # the non-convex problem in W
-
-
-def _factor_value_grad(problem, v):
-    """Objective and gradient at factors v of shape (m, d) or (m, d, k) (blocks v_r v_r^T)."""
-    if v.ndim == 2:
-        proj = problem.x @ v.T  # (n, m)
-        weighted = problem.coef * proj
-        z = np.einsum("ir,ir->i", weighted, proj)
-        u = problem.risk_gradient(z)
-        grad = 2.0 * (weighted.T @ (problem.x * u[:, None]))
-        sq = np.sum(v * v, axis=1)
-    else:
-        m, d, k = v.shape
-        proj = (problem.x @ v.transpose(1, 0, 2).reshape(d, m * k)).reshape(-1, m, k)  # one GEMM
-        weighted = problem.coef[:, :, None] * proj
-        z = np.einsum("irk,irk->i", weighted, proj)
-        u = problem.risk_gradient(z)
-        grad = 2.0 * (weighted.reshape(-1, m * k).T @ (problem.x * u[:, None])).reshape(m, k, d).transpose(0, 2, 1)
-        sq = np.sum(v * v, axis=(1, 2))
-    value = problem.risk(z)
-    if problem.reg:
-        value += problem.reg * float(sq @ sq)
-        grad += (4.0 * problem.reg) * sq.reshape((-1,) + (1,) * (v.ndim - 1)) * v
-    return value, grad
 
 
 def _norm_24_factors(v):
@@ -163,31 +133,6 @@ def _to_ball(v, radius):
     if math.isfinite(radius) and total > target:
         v = v * (target / total)
     return v
-
-
-def _lbfgs(fun, v0, max_iter, gtol, time_limit, stop_when=None, check_every=25, to_point=None):
-    from scipy.optimize import minimize
-
-    shape = v0.shape
-    started = time.perf_counter()
-    count = [0]
-
-    def wrapped(flat):
-        value, grad = fun(flat.reshape(shape))
-        return value, grad.ravel()
-
-    def stop(flat):
-        count[0] += 1
-        if time_limit is not None and time.perf_counter() - started > time_limit:
-            raise StopIteration
-        if stop_when is not None and count[0] % check_every == 0:
-            point = flat.reshape(shape)
-            if stop_when(point if to_point is None else to_point(point)):
-                raise StopIteration
-
-    res = minimize(wrapped, v0.ravel(), jac=True, method="L-BFGS-B", callback=stop,
-                   options={"maxiter": max_iter, "maxcor": 20, "gtol": gtol, "ftol": 1e-15})
-    return res.x.reshape(shape), int(res.nit)
 
 
 def local_descent(problem: QuadraticProblem, w_move, *, max_iter=3000, gtol=1e-11, time_limit=None, stop_when=None,
@@ -205,39 +150,33 @@ def local_descent(problem: QuadraticProblem, w_move, *, max_iter=3000, gtol=1e-1
     radius = problem.radius
     v = _to_ball(np.array(w_move, dtype=np.float64), radius)
     its = 0
+    budget = dict(max_iter=max_iter, gtol=gtol, time_limit=time_limit, stop_when=stop_when, check_every=check_every)
 
     def on_sphere(u):
         total, sq = _norm_24_factors(u)
         scale = radius / total
-        value, grad = _factor_value_grad(problem, u * scale)
+        value, grad = problem.quadratic_risk_and_gradient(u * scale)
         inner = float(np.sum(grad * u))
         shape = (-1,) + (1,) * (u.ndim - 1)
         return value, scale * (grad - inner * sq.reshape(shape) * u / total**4)
 
-    candidates = [(problem_value(problem, v), v)]
+    candidates = [(problem.quadratic_risk(v), v)]
     if math.isfinite(radius) and float(np.sum(v * v)) > 0:
-        u, k = _lbfgs(on_sphere, v, max_iter, gtol, time_limit, stop_when, check_every,
-                      to_point=lambda a: a * (radius / _norm_24_factors(a)[0]))
+        u, k = lbfgs_descent(on_sphere, v, to_point=lambda a: a * (radius / _norm_24_factors(a)[0]), **budget)
         its += k
         v = _to_ball(u * (radius / _norm_24_factors(u)[0]), radius)
-        candidates.append((problem_value(problem, v), v))
-        _, grad = _factor_value_grad(problem, v)
+        candidates.append((problem.quadratic_risk(v), v))
+        _, grad = problem.quadratic_risk_and_gradient(v)
         inward = float(np.sum(grad * v)) > 0  # scaling down decreases the objective
     else:
         inward = True
     if inward:
-        u, k = _lbfgs(lambda a: _factor_value_grad(problem, a), v, max_iter, gtol, time_limit, stop_when,
-                      check_every)
+        u, k = lbfgs_descent(problem.quadratic_risk_and_gradient, v, **budget)
         its += k
         if _norm_24_factors(u)[0] <= radius:
-            candidates.append((problem_value(problem, u), u))
+            candidates.append((problem.quadratic_risk(u), u))
     value, v = min(candidates, key=lambda c: c[0])
     return v, value, its
-
-
-def problem_value(problem, v):
-    """Objective at factors v (m, d) or (m, d, k)."""
-    return _factor_value_grad(problem, v)[0]
 
 
 def _line_search_scale(problem, w_move, grid=None):
@@ -279,7 +218,7 @@ def round_blocks(problem: QuadraticProblem, blocks):
     for size in (np.maximum(np.trace(blocks, axis1=1, axis2=2), 0.0), np.maximum(lam[:, -1], 0.0)):
         w = project_ball_24(top * np.sqrt(size)[:, None], problem.radius)
         w = _line_search_scale(problem, w)
-        candidates.append((problem.objective_weights(w), w))
+        candidates.append((problem.quadratic_risk(w), w))
     return min(candidates, key=lambda c: c[0])[1]
 
 
@@ -297,12 +236,49 @@ def _gap_closed(upper, lower, tol, atol):
     return upper - lower <= tol * max(abs(upper), abs(lower)) + atol
 
 
-def _remaining(started, time_limit):
-    return None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - started))
+class _Run:
+    """One bracket computation: budgets, stage records, notes, the feasible candidates (value, W) and the
+    best certificate any descent has seen."""
 
+    def __init__(self, problem, tol, atol, time_limit):
+        self.problem, self.tol, self.atol, self.time_limit = problem, tol, atol, time_limit
+        self.started = time.perf_counter()
+        self.stages, self.notes, self.candidates = {}, [], []
+        self.lower = -math.inf
 
-def _out_of_time(started, time_limit):
-    return time_limit is not None and time.perf_counter() - started > time_limit
+    def remaining(self):
+        return None if self.time_limit is None else max(0.5, self.time_limit - (time.perf_counter() - self.started))
+
+    def out_of_time(self):
+        return self.time_limit is not None and time.perf_counter() - self.started > self.time_limit
+
+    def certify(self, v):
+        """Raise the certified lower bound with the certificate at the predictions of W or factors v."""
+        self.lower = max(self.lower, self.problem.certificate(self.problem.predict_weights(v)).value)
+        return self.lower
+
+    def stopper(self):
+        """Stop a descent once the certificate closes the gap, or once it stalls far below tol."""
+        seen = []
+
+        def stop(v):
+            problem = self.problem
+            z = problem.predict_weights(v)
+            value = problem.risk(z) + problem.penalty(np.sum(v * v, axis=tuple(range(1, v.ndim))))
+            self.lower = max(self.lower, problem.certificate(z).value)
+            stalled = bool(seen) and seen[-1] - value <= 1e-2 * self.tol * abs(value) + self.atol
+            seen.append(value)
+            return stalled or _gap_closed(value, self.lower, self.tol / 4, self.atol)
+
+        return stop
+
+    def descend(self, v, label):
+        """Local descent from W or factors v; a rank-one result joins the candidates for the upper bound."""
+        v, value, its = local_descent(self.problem, v, time_limit=self.remaining(), stop_when=self.stopper())
+        self.stages[f"{label}_iterations"] = its
+        if v.ndim == 2:
+            self.candidates.append((value, v))
+        return v, value, its
 
 
 def _frank_wolfe_step(problem, factors):
@@ -368,120 +344,103 @@ def opt_bracket(x, y, w_init, w_out, *, radius, loss="logistic", solver="fast", 
     validate.choice("solver", solver, SOLVER_NAMES)
     tol = validate.positive("tol", tol)
     problem = QuadraticProblem(x, w_init, w_out, y, radius=radius, loss=loss, reg=reg, activation=activation)
-    started = time.perf_counter()
-    stages = {}
-    notes = []
+    run = _Run(problem, tol, atol, time_limit)
     if problem.loss.name == "squared":
-        notes.append("squared loss: outside the paper's hypotheses on the loss (not Lipschitz)")
-    lower = -math.inf
-    candidates = []  # (value, W)
-
-    certified = {"lower": -math.inf}
-
-    def stopper():
-        """Stop a descent once the certificate closes the gap, or once it stalls far below tol."""
-        seen = []
-
-        def stop(v):
-            z = problem.predict_weights(v)
-            value = problem.risk(z) + problem.penalty(np.sum(v * v, axis=tuple(range(1, v.ndim))))
-            certified["lower"] = max(certified["lower"], problem.certificate(z).value)
-            stalled = bool(seen) and seen[-1] - value <= 1e-2 * tol * abs(value) + atol
-            seen.append(value)
-            return stalled or _gap_closed(value, certified["lower"], tol / 4, atol)
-
-        return stop
-
-    def try_point(w, label):
-        w, value, its = local_descent(problem, w, time_limit=_remaining(started, time_limit), stop_when=stopper())
-        if w.ndim == 3:
-            raise AssertionError("try_point takes rank-one W")
-        candidates.append((value, w))
-        stages[f"{label}_descent_iterations"] = its
-        return w, value
-
+        run.notes.append("squared loss: outside the paper's hypotheses on the loss (not Lipschitz)")
+    if start is not None:
+        start = validate.matrix("start", start, shape=(problem.width, problem.dim))
     if solver == "fast":
-        w, value = try_point(_frank_wolfe_start(problem), "start")
-        if start is not None:
-            start = validate.matrix("start", start, shape=(problem.width, problem.dim))
-            try_point(start, "given")
-        best_value, best_w = min(candidates, key=lambda c: c[0])
-        lower = max(certified["lower"], problem.certificate(problem.predict_weights(best_w)).value)
-        stages["rank_one_seconds"] = time.perf_counter() - started
-        stages["rank_one_lower"] = lower
-        factors, relax_upper = best_w[:, :, None], best_value
-        iterations = sum(v for k, v in stages.items() if k.endswith("_iterations"))
-        status = "iteration_limit"
-        # Burer-Monteiro: grow the factors by Frank-Wolfe steps, descend, certify
-        for k in range(1, max_rank + 1):
-            if _gap_closed(relax_upper, lower, tol, atol):
-                status = "optimal"
-                break
-            if k == max_rank or _out_of_time(started, time_limit):
-                break
-            factors = _frank_wolfe_step(problem, factors)
-            factors, relax_upper, its = local_descent(problem, factors, time_limit=_remaining(started, time_limit),
-                                                      stop_when=stopper())
-            iterations += its
-            stages[f"rank_{k + 1}_iterations"] = its
-            previous = lower
-            lower = max(lower, certified["lower"], problem.certificate(problem.predict_weights(factors)).value)
-            stages[f"rank_{k + 1}_lower"] = lower
-            if lower <= previous:  # a larger rank did not help the certificate: leave it to the APG
-                break
-        blocks = np.einsum("rdk,rek->rde", factors, factors)
-        if status != "optimal" and not _out_of_time(started, time_limit):
-            # fall back on accelerated projected gradient over the PSD blocks, warm-started
-            relax = solve_relaxation(problem, tol=tol, atol=atol, max_iter=max_iter,
-                                     time_limit=_remaining(started, time_limit), start=blocks, lower=lower)
-            lower = max(lower, relax.lower)
-            status, blocks = relax.status, relax.blocks
-            iterations += relax.iterations
-            relax_upper = min(relax_upper, relax.upper)
-            stages["apg_iterations"] = relax.iterations
-        elif status != "optimal":
-            status = "time_limit"
-        rank, tail = numerical_rank(blocks)
-        if factors.shape[2] > 1 or "apg_iterations" in stages:
-            try_point(round_blocks(problem, blocks), "rounded")
+        relaxation = _fast_relaxation(run, start, max_iter, max_rank)
     else:
-        from .relaxation import solve_relaxation_cvxpy
+        relaxation = _cvxpy_relaxation(run, solver, start)
+    result = _result(run, solver, *relaxation)
+    if result.status != "optimal":
+        warnings.warn(f"{solver}: relaxation status {result.status!r}; the bracket is certified but may be loose",
+                      stacklevel=2)
+    return result
 
-        backend = solver.split("-", 1)[1]
-        cvx_tol = max(tol, 1e-8) if backend == "scs" else max(tol, 1e-7)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-            relax = solve_relaxation_cvxpy(problem, solver=backend, tol=cvx_tol)
-        lower = relax.lower
-        status, iterations, rank, tail, relax_upper = (relax.status, relax.iterations, relax.rank, relax.tail,
-                                                       relax.upper)
-        stages["solver_value"] = relax.solver_value
-        try_point(round_blocks(problem, relax.blocks), "rounded")
-        if start is not None:
-            try_point(validate.matrix("start", start, shape=(problem.width, problem.dim)), "given")
-    _, w_best = min(candidates, key=lambda c: c[0])
-    lower = max(lower, certified["lower"])
-    # the upper bound, recomputed from scratch on the saved W
+
+def _fast_relaxation(run, start, max_iter, max_rank):
+    """The "fast" solver's stages (module docstring); returns (lower, status, iterations, rank, tail, relax_upper)."""
+    problem, tol, atol = run.problem, run.tol, run.atol
+    run.descend(_frank_wolfe_start(problem), "start_descent")
+    if start is not None:
+        run.descend(start, "given_descent")
+    relax_upper, best_w = min(run.candidates, key=lambda c: c[0])
+    lower = run.certify(best_w)
+    run.stages["rank_one_seconds"] = time.perf_counter() - run.started
+    run.stages["rank_one_lower"] = lower
+    factors = best_w[:, :, None]
+    iterations = sum(v for k, v in run.stages.items() if k.endswith("_iterations"))
+    status = "iteration_limit"
+    for k in range(1, max_rank + 1):  # Burer-Monteiro: grow the factors by Frank-Wolfe steps, descend, certify
+        if _gap_closed(relax_upper, lower, tol, atol):
+            status = "optimal"
+            break
+        if k == max_rank or run.out_of_time():
+            break
+        factors, relax_upper, its = run.descend(_frank_wolfe_step(problem, factors), f"rank_{k + 1}")
+        iterations += its
+        previous, lower = lower, run.certify(factors)
+        run.stages[f"rank_{k + 1}_lower"] = lower
+        if lower <= previous:  # a larger rank did not help the certificate: leave it to the APG
+            break
+    blocks = np.einsum("rdk,rek->rde", factors, factors)
+    if status != "optimal" and not run.out_of_time():
+        # fall back on accelerated projected gradient over the PSD blocks, warm-started
+        relax = solve_relaxation(problem, tol=tol, atol=atol, max_iter=max_iter, time_limit=run.remaining(),
+                                 start=blocks, lower=lower)
+        lower = max(lower, relax.lower)
+        status, blocks = relax.status, relax.blocks
+        iterations += relax.iterations
+        relax_upper = min(relax_upper, relax.upper)
+        run.stages["apg_iterations"] = relax.iterations
+    elif status != "optimal":
+        status = "time_limit"
+    rank, tail = numerical_rank(blocks)
+    if factors.shape[2] > 1 or "apg_iterations" in run.stages:
+        run.descend(round_blocks(problem, blocks), "rounded_descent")
+    return lower, status, iterations, rank, tail, relax_upper
+
+
+def _cvxpy_relaxation(run, solver, start):
+    """The relaxation by cvxpy, then rounding and descent; returns the tuple of :func:`_fast_relaxation`."""
+    from .relaxation import solve_relaxation_cvxpy
+
+    backend = solver.split("-", 1)[1]
+    cvx_tol = max(run.tol, 1e-8) if backend == "scs" else max(run.tol, 1e-7)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+        relax = solve_relaxation_cvxpy(run.problem, solver=backend, tol=cvx_tol)
+    run.stages["solver_value"] = relax.solver_value
+    run.descend(round_blocks(run.problem, relax.blocks), "rounded_descent")
+    if start is not None:
+        run.descend(start, "given_descent")
+    return relax.lower, relax.status, relax.iterations, relax.rank, relax.tail, relax.upper
+
+
+def _result(run, solver, lower, status, iterations, rank, tail, relax_upper):
+    """The bracket: the best feasible candidate's L^Q recomputed from scratch (upper), the best certificate (lower)."""
+    problem = run.problem
+    _, w_best = min(run.candidates, key=lambda c: c[0])
+    lower = max(lower, run.lower)
     if norm_24(w_best) > problem.radius:
         raise AssertionError("the rounded point left the ball")  # internal invariant
-    upper = recompute_loss(problem.x, problem.y, problem.w_init, problem.w_out, w_best, loss=problem.loss.name,
-                           reg=problem.reg, activation=activation)
+    upper = (quadratic_risk(problem.x, problem.y, problem.w_init, problem.w_out, w_best, loss=problem.loss.name,
+                            activation=problem.activation) + regularizer(w_best, problem.reg, power=4))
     if status != "optimal":
-        warnings.warn(f"{solver}: relaxation status {status!r}; the bracket is certified but may be loose",
-                      stacklevel=2)
-        notes.append(f"relaxation status {status}")
+        run.notes.append(f"relaxation status {status}")
     if upper < lower:
-        notes.append("upper < lower: a certificate is wrong (this must never happen)")
-    elif status == "optimal" and not _gap_closed(upper, lower, tol, atol):
-        notes.append(f"the relaxation is solved (relative gap {rel_gap(relax_upper, lower):.2g}) but not tight "
-                     f"(rank {rank}): the bracket's gap is the rank-one rounding gap, not solver error")
-    seconds = time.perf_counter() - started
-    iterations = int(iterations) + stages.get("rounded_descent_iterations", 0)
+        run.notes.append("upper < lower: a certificate is wrong (this must never happen)")
+    elif status == "optimal" and not _gap_closed(upper, lower, run.tol, run.atol):
+        run.notes.append(f"the relaxation is solved (relative gap {rel_gap(relax_upper, lower):.2g}) but not tight "
+                         f"(rank {rank}): the bracket's gap is the rank-one rounding gap, not solver error")
+    iterations = int(iterations) + run.stages.get("rounded_descent_iterations", 0)
     return OptBracket(lower=float(lower), upper=float(upper), rel_gap=float(rel_gap(upper, lower)), rank=int(rank),
-                      tail=float(tail), solver=solver, status=status, iterations=int(iterations), seconds=seconds,
-                      w_move=w_best, relaxation_upper=float(relax_upper), norm_24=float(norm_24(w_best)),
-                      radius=float(problem.radius), loss=problem.loss.name, reg=float(problem.reg), stages=stages,
-                      notes=notes)
+                      tail=float(tail), solver=solver, status=status, iterations=iterations,
+                      seconds=time.perf_counter() - run.started, w_move=w_best, relaxation_upper=float(relax_upper),
+                      norm_24=float(norm_24(w_best)), radius=float(problem.radius), loss=problem.loss.name,
+                      reg=float(problem.reg), stages=run.stages, notes=run.notes)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,11 +26,9 @@ import time
 import numpy as np
 
 from .. import _validate as validate
-from ..network import project_ball_24  # noqa: F401  (re-exported: the one (2,4)-ball projection)
 from .problem import QuadraticProblem
 
-__all__ = ["project_spectra", "project_blocks", "project_ball_24", "solve_relaxation", "RelaxationResult",
-           "numerical_rank"]
+__all__ = ["project_spectra", "project_blocks", "solve_relaxation", "RelaxationResult", "numerical_rank"]
 
 
 def _block_traces(lam_desc_cumsum, kappa):
@@ -183,78 +181,88 @@ def solve_relaxation(problem: QuadraticProblem, *, tol=1e-4, atol=1e-12, max_ite
     tol = validate.nonnegative("tol", tol)
     max_iter = validate.integer("max_iter", max_iter, minimum=1)
     started = time.perf_counter()
-    m, d = problem.width, problem.dim
-    radius_sq = problem.radius_sq
-    if start is None:
-        blocks = np.zeros((m, d, d))
-    else:
-        start = np.asarray(start, dtype=np.float64)
-        if start.ndim == 2:
-            start = validate.matrix("start", start, shape=(m, d))
-            start = start[:, :, None] * start[:, None, :]
-        elif start.shape != (m, d, d):
-            raise validate.BoundcheckInputError(f"start must have shape {(m, d)} or {(m, d, d)}; got {start.shape}")
-        blocks = project_blocks(start, radius_sq)[0]
-    z = problem.predict_blocks(blocks)
-    value = problem.objective_blocks(blocks, z)
-    prev_blocks, prev_z = blocks, z
-    best = (value, blocks)
-    momentum = 1.0
-    # curvature estimate along the first gradient; backtracking corrects it
-    u = problem.risk_gradient(z)
-    gram = problem.adjoint(u)
-    direction_z = problem.predict_blocks(gram)
-    curvature = problem.smoothness() * float(direction_z @ direction_z) / problem.n_samples
-    step_l = max(curvature / max(float(np.sum(gram * gram)), 1e-300), 1e-12) + 2 * problem.reg
+    apg = _Apg(problem, _start_blocks(problem, start))
     history = []
     status = "iteration_limit"
     iteration = 0
-    for iteration in range(1, max_iter + 1):
-        next_momentum = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * momentum**2))
-        beta = (momentum - 1.0) / next_momentum
-        point = blocks + beta * (blocks - prev_blocks) if beta else blocks
-        point_z = z + beta * (z - prev_z) if beta else z
-        u = problem.risk_gradient(point_z)
-        gram = problem.adjoint(u)
-        if iteration % check_every == 1 or check_every == 1:
-            cert = problem.certificate(point_z, gram)
-            lower = max(lower, cert.value)
-        # the penalty is handled by the prox, so the smooth part is the risk only
-        smooth_grad = gram
-        point_risk = problem.risk(point_z)
-        while True:  # backtracking on the Lipschitz estimate
-            new_blocks, mu, _ = project_blocks(point - smooth_grad / step_l, radius_sq, 2.0 * problem.reg / step_l)
-            new_z = problem.predict_blocks(new_blocks)
-            new_risk = problem.risk(new_z)
-            diff = new_blocks - point
-            if new_risk <= point_risk + float(np.sum(smooth_grad * diff)) + 0.5 * step_l * float(np.sum(diff * diff)) \
-                    + 1e-12 * abs(point_risk):
-                break
-            step_l *= 2.0
-        new_value = new_risk + problem.penalty(mu.sum(axis=1))
-        if new_value > value:  # function-value restart (O'Donoghue & Candes)
-            momentum = 1.0
-        else:
-            momentum = next_momentum
-        prev_blocks, prev_z = blocks, z
-        blocks, z, value = new_blocks, new_z, new_value
-        if value < best[0]:
-            best = (value, blocks)
-        step_l *= 0.95  # let the step grow back
-        history.append((iteration, best[0], lower))
+    for iteration in range(1, max_iter + 1):  # iterations, sequential by nature; each one batched
+        lower = apg.step(lower, certify=iteration % check_every == 1 or check_every == 1)
+        history.append((iteration, apg.best[0], lower))
         if verbose:
-            print(f"{iteration:5d} upper {best[0]:.10g} lower {lower:.10g} L {step_l:.3g}")
-        if _gap_closed(best[0], lower, tol, atol):
+            print(f"{iteration:5d} upper {apg.best[0]:.10g} lower {lower:.10g} L {apg.step_l:.3g}")
+        if _gap_closed(apg.best[0], lower, tol, atol):
             status = "optimal"
             break
         if time_limit is not None and time.perf_counter() - started > time_limit:
             status = "time_limit"
             break
     # a last certificate at the best point (one extra adjoint)
-    best_z = problem.predict_blocks(best[1])
-    lower = max(lower, problem.certificate(best_z).value)
-    if status != "optimal" and _gap_closed(best[0], lower, tol, atol):
+    value, blocks = apg.best
+    lower = max(lower, problem.certificate(problem.predict_blocks(blocks)).value)
+    if status != "optimal" and _gap_closed(value, lower, tol, atol):
         status = "optimal"
-    rank, tail = numerical_rank(best[1])
-    return RelaxationResult(best[1], best[0], lower, status, iteration, time.perf_counter() - started, rank, tail,
+    rank, tail = numerical_rank(blocks)
+    return RelaxationResult(blocks, value, lower, status, iteration, time.perf_counter() - started, rank, tail,
                             history=history)
+
+
+def _start_blocks(problem, start):
+    """Feasible starting blocks: zero, or ``start`` (blocks or rank-one factors W) projected onto K."""
+    m, d = problem.width, problem.dim
+    if start is None:
+        return np.zeros((m, d, d))
+    start = np.asarray(start, dtype=np.float64)
+    if start.ndim == 2:
+        start = validate.matrix("start", start, shape=(m, d))
+        start = start[:, :, None] * start[:, None, :]
+    elif start.shape != (m, d, d):
+        raise validate.BoundcheckInputError(f"start must have shape {(m, d)} or {(m, d, d)}; got {start.shape}")
+    return project_blocks(start, problem.radius_sq)[0]
+
+
+class _Apg:
+    """FISTA over the PSD blocks: iterate, its predictions z, momentum, the Lipschitz estimate, the best point."""
+
+    def __init__(self, problem, blocks):
+        self.problem = problem
+        self.blocks = self.prev_blocks = blocks
+        self.z = self.prev_z = problem.predict_blocks(blocks)
+        self.value = problem.objective_blocks(blocks, self.z)
+        self.best = (self.value, blocks)
+        self.momentum = 1.0
+        # curvature estimate along the first gradient; backtracking corrects it
+        gram = problem.adjoint(problem.risk_gradient(self.z))
+        direction_z = problem.predict_blocks(gram)
+        curvature = problem.smoothness() * float(direction_z @ direction_z) / problem.n_samples
+        self.step_l = max(curvature / max(float(np.sum(gram * gram)), 1e-300), 1e-12) + 2 * problem.reg
+
+    def step(self, lower, *, certify):
+        """One accelerated step (with a certificate at the extrapolated point when ``certify``); returns lower."""
+        problem = self.problem
+        next_momentum = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * self.momentum**2))
+        beta = (self.momentum - 1.0) / next_momentum
+        point = self.blocks + beta * (self.blocks - self.prev_blocks) if beta else self.blocks
+        point_z = self.z + beta * (self.z - self.prev_z) if beta else self.z
+        gram = problem.adjoint(problem.risk_gradient(point_z))  # the penalty is in the prox: smooth part = risk
+        if certify:
+            lower = max(lower, problem.certificate(point_z, gram).value)
+        point_risk = problem.risk(point_z)
+        while True:  # backtracking on the Lipschitz estimate
+            new_blocks, mu, _ = project_blocks(point - gram / self.step_l, problem.radius_sq,
+                                               2.0 * problem.reg / self.step_l)
+            new_z = problem.predict_blocks(new_blocks)
+            new_risk = problem.risk(new_z)
+            diff = new_blocks - point
+            if new_risk <= point_risk + float(np.sum(gram * diff)) + 0.5 * self.step_l * float(np.sum(diff * diff)) \
+                    + 1e-12 * abs(point_risk):
+                break
+            self.step_l *= 2.0
+        new_value = new_risk + problem.penalty(mu.sum(axis=1))
+        # function-value restart (O'Donoghue & Candes)
+        self.momentum = 1.0 if new_value > self.value else next_momentum
+        self.prev_blocks, self.prev_z = self.blocks, self.z
+        self.blocks, self.z, self.value = new_blocks, new_z, new_value
+        if new_value < self.best[0]:
+            self.best = (new_value, new_blocks)
+        self.step_l *= 0.95  # let the step grow back
+        return lower

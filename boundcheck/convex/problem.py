@@ -46,8 +46,9 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from ..activations import get_activation
 from ..losses import get_loss
+from ..network import TaylorModel
+from ..numeric.optimize import regularizer, regularizer_gradient
 
 __all__ = ["QuadraticProblem", "Certificate", "support_term"]
 
@@ -128,9 +129,10 @@ class QuadraticProblem:
         n, d = self.x.shape
         m = self.w_init.shape[0]
         self.n_samples, self.width, self.dim = n, m, d
-        act = get_activation(activation)
+        #: the model core at these inputs: f^Q and its pullback for W (m, d) and factors (m, d, k)
+        self.model = TaylorModel(self.x, self.w_init, self.w_out, activation=activation)
         # c_{ir} = a_r sigma''(w0_r . x_i) / (2 sqrt m), shape (n, m)
-        self.coef = act.derivative(self.x @ self.w_init.T, 2) * (self.w_out / (2.0 * math.sqrt(m)))
+        self.coef = self.model.coefficients(2)
         rows, cols = np.triu_indices(d)
         self._rows, self._cols = rows, cols
         # packed x_i x_i^T (upper triangle); the weighted copy counts off-diagonal entries twice
@@ -166,18 +168,10 @@ class QuadraticProblem:
         return self.unpack((self.coef * u[:, None]).T @ self.features)
 
     def predict_weights(self, w_move):
-        r""":math:`f^Q_W(x_i)` for W of shape (m, d) (rank-one blocks), or factors (m, d, k)."""
+        r""":math:`f^Q_W(x_i)` for W of shape (m, d), or of the blocks :math:`V_rV_r^\top` for factors (m, d, k)."""
         if w_move.ndim == 2:
-            proj = self.x @ w_move.T  # (n, m)
-            return np.einsum("ir,ir->i", self.coef, proj * proj)
-        m, d, k = w_move.shape
-        proj = (self.x @ w_move.transpose(1, 0, 2).reshape(d, m * k)).reshape(-1, m, k)  # one GEMM
-        return np.einsum("ir,ir->i", self.coef, np.sum(proj * proj, axis=2))
-
-    def weights_gradient(self, w_move, u):
-        r"""Gradient in W (m, d) of :math:`\langle u, f^Q_W(X)\rangle`: :math:`2\sum_i u_i c_{ir}(w_r^\top x_i)x_i`."""
-        proj = self.x @ w_move.T
-        return 2.0 * ((self.coef * proj) * u[:, None]).T @ self.x
+            return self.model.value(w_move, orders=(2,))
+        return sum(self.model.value(w_move[:, :, j], orders=(2,)) for j in range(w_move.shape[2]))  # k columns
 
     # -- the loss -------------------------------------------------------------------------------
 
@@ -202,9 +196,31 @@ class QuadraticProblem:
         z = self.predict_blocks(blocks) if z is None else z
         return self.risk(z) + self.penalty(np.trace(blocks, axis1=1, axis2=2))
 
-    def objective_weights(self, w_move):
-        """:math:`L^Q(W) + \\lambda\\|W\\|_{2,4}^4`."""
-        return self.risk(self.predict_weights(w_move)) + self.penalty(np.sum(w_move**2, axis=-1))
+    def quadratic_risk(self, w_move):
+        r""":math:`L^Q(W) + \lambda\|W\|_{2,4}^4` at W (m, d), or at the blocks :math:`V_rV_r^\top`
+        of factors V (m, d, k)."""
+        return self.quadratic_risk_and_gradient(w_move, gradient=False)[0]
+
+    def quadratic_risk_and_gradient(self, w_move, *, gradient=True):
+        r""":math:`L^Q + \lambda\|W\|_{2,4}^4` and its gradient at W (m, d) or factors V (m, d, k) (the blocks
+        :math:`M_r = V_rV_r^\top`, :math:`\|(\mathrm{tr}M_r)\|_2^2 = \|V\|_{2,4}^4` with rows flattened).
+
+        :math:`f^Q` of the blocks is the sum of :math:`f^Q` over the k columns, so the gradient in
+        column j is the model's pullback of :math:`\nabla F(z)` at that column.
+        """
+        columns = [w_move] if w_move.ndim == 2 else [w_move[:, :, j] for j in range(w_move.shape[2])]
+        points = [self.model.at(v, orders=(2,)) for v in columns]  # the k <= max_rank columns
+        z = points[0].value if len(points) == 1 else sum(p.value for p in points)
+        flat = w_move.reshape(self.width, -1)
+        value = self.risk(z) + (regularizer(flat, self.reg, power=4) if self.reg else 0.0)
+        if not gradient:
+            return value, None
+        u = self.risk_gradient(z)
+        grads = [p.vjp(u) for p in points]
+        grad = grads[0] if w_move.ndim == 2 else np.stack(grads, axis=2)
+        if self.reg:
+            grad = grad + regularizer_gradient(flat, self.reg, power=4).reshape(w_move.shape)
+        return value, grad
 
     # -- the certificate ------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from ..api import claim, hyp, mean, rate, worst_case
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
 from ..network import norm_24, symmetric_init
-from ..numeric import coupling as cp
+from ..numeric import coupling as cpl
 from . import PACK
 
 WIDTHS = (64, 128, 256, 512, 1024, 2048)
@@ -55,10 +55,10 @@ def _candidate_moves(rng, x, w_init, w_out, radius, draws, extremal, extremizers
     """Random movements of every kind and closed-form extremizers at the first inputs, with labels."""
     moves, labels = [], []
     for k in range(draws):  # a loop over random draws of W
-        for name, w in (("aligned", cp.aligned_move(w_out, x.shape[1], radius, rng=rng, directions=1 + k % 3)),
-                        ("random rows", cp.random_in_ball(w_out.shape[0], x.shape[1], radius, rng=rng,
+        for name, w in (("aligned", cpl.aligned_move(w_out, x.shape[1], radius, rng=rng, directions=1 + k % 3)),
+                        ("random rows", cpl.random_in_ball(w_out.shape[0], x.shape[1], radius, rng=rng,
                                                           min_fraction=1.0)),
-                        ("one-sided rows", cp.one_sided_move(w_out, x.shape[1], radius, rng=rng))):
+                        ("one-sided rows", cpl.one_sided_move(w_out, x.shape[1], radius, rng=rng))):
             moves.append(w)
             labels.append(f"random draw {k} ({name})")
     for i in range(min(extremal, x.shape[0])):  # a loop over inputs: closed-form extremizers there
@@ -103,18 +103,18 @@ def check_section3_scalings(*, rng, n_samples=64, width=512, dim=8, radius=2.0, 
        ``both_sided_exponent`` in params: rows on every neuron cancel, :math:`m^{-1/2}`.
     """
     x, w_init, w_out = _sampled(rng, n_samples, width, dim, input_radius)
-    w_move = cp.section3_move(w_out, dim, radius, rng=rng, move=move)
-    signs = cp.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
-    linear = cp.linear_term_for_signs(x[:1], w_init, w_out, w_move, signs, activation=activation)[:, 0]
-    rms = float(np.sqrt(cp.linear_second_moment(x[:1], w_init, w_move, activation=activation)[0]))
+    w_move = cpl.section3_move(w_out, dim, radius, rng=rng, move=move)
+    signs = cpl.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
+    linear = cpl.linear_term_for_signs(x[:1], w_init, w_out, w_move, signs, activation=activation)[:, 0]
+    rms = float(np.sqrt(cpl.linear_second_moment(x[:1], w_init, w_move, activation=activation)[0]))
     base = dict(n_samples=n_samples, dim=dim, radius=radius, activation=str(activation), move=move)
     sphere = hyp.inputs_on_sphere(x, input_radius)
     records = [mean(linear, claimed_mean, "==", margin=0.05 * rms, margin_reason="5% of the exact rms of f^L(x_1)",
                     part="E_Sigma f^L_{W Sigma}(x_1) = 0", hypotheses=sphere,
                     params=dict(base, width=width, rms_of_term=rms, claimed_mean=claimed_mean))]
-    cell = lambda m, g: cp.section3_cell(m, g, n_samples=n_samples, dim=dim, radius=radius,  # noqa: E731
+    cell = lambda m, g: cpl.section3_cell(m, g, n_samples=n_samples, dim=dim, radius=radius,  # noqa: E731
                                          input_radius=input_radius, move=move, activation=activation)
-    sweep = cp.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1), rng=rng)
+    sweep = cpl.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1), rng=rng)
     met = {hyp.SPHERE: sweep[hyp.SPHERE]}
     lin, quad, both_sided = (np.sqrt(sweep[k]) for k in ("linear_sq", "quadratic_sq", "both_sided_sq"))
     records.append(_rate(widths, lin, linear_exponent, "==", margin=0.03,
@@ -131,7 +131,7 @@ def check_section3_scalings(*, rng, n_samples=64, width=512, dim=8, radius=2.0, 
                                        "interval half-width about 0.01",
                          part="f^Q of order 1 when its terms do not cancel across a_r (rows of one output sign)",
                          hypotheses={**met, hyp.NO_CANCELLATION: sweep[hyp.NO_CANCELLATION]},
-                         params=dict(base, both_sided_exponent=cp.fitted_exponent(widths, both_sided),
+                         params=dict(base, both_sided_exponent=cpl.fitted_exponent(widths, both_sided),
                                      condition_note="order 1 needs no sign cancellation across a_r, not aligned rows: "
                                                     "independent rows on the a_r = +1 half give exponent ~0; rows on "
                                                     "both halves cancel (both_sided_exponent ~ -1/2)")))
@@ -156,19 +156,19 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
     else:
         x, w_init, w_out = _sampled(rng, n_samples, width, dim, input_radius)
     input_radius = hyp.input_radius_of(x)
-    extremizers = [(f"argmax_W {s:+.0f} f^Q_W", lambda p, s=s: cp.quadratic_model_extremizer(
+    extremizers = [(f"argmax_W {s:+.0f} f^Q_W", lambda p, s=s: cpl.quadratic_model_extremizer(
         p, w_init, w_out, radius, sign=s, activation=activation)) for s in (1.0, -1.0)]
     moves, labels = _candidate_moves(rng, x, w_init, w_out, radius, 0 if instance is not None else draws,
                                      extremal_points, extremizers)
     if instance is not None and "w_move" in arrays:
         moves, labels = [arrays["w_move"]] + moves, ["the instance's w_move"] + labels
-    lhs, rhs = cp.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius,
-                                constant=cp.assumption_constant(activation), activation=activation)
+    lhs, rhs = cpl.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius,
+                                constant=cpl.assumption_constant(activation), activation=activation)
     return worst_case(lhs, bound_factor * rhs, "<=", labels=labels, hypotheses=hyp.inputs_in_ball(x, input_radius),
                       part="max_x |f^Q_W(x)| <= (C/2) t B_x^2 ||W||_{2,4}^2, worst W",
                       params=dict(width=w_init.shape[0], dim=x.shape[1], radius=radius, input_radius=input_radius,
                                   bound_factor=bound_factor, tightness=float(np.max(lhs / rhs)),
-                                  t=cp.bound_context(w_init, moves[0], input_radius=input_radius)["t"]))
+                                  t=cpl.bound_context(w_init, moves[0], input_radius=input_radius)["t"]))
 
 
 @claim("Lemma 11", statement="E_Sigma f^L = 0, E_Sigma (f^L)^2 <= O(d B_x^2 ||W||^2 m^-1/2); |f - f^L - f^Q| <= "
@@ -199,15 +199,15 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
         widths = ()
     else:
         x, w_init, w_out = _sampled(rng, n_samples, width, dim, input_radius)
-    input_radius, constant = hyp.input_radius_of(x), cp.assumption_constant(activation)
-    extremizers = [("argmax_W E_Sigma (f^L)^2", lambda p: cp.linear_second_moment_extremizer(
+    input_radius, constant = hyp.input_radius_of(x), cpl.assumption_constant(activation)
+    extremizers = [("argmax_W E_Sigma (f^L)^2", lambda p: cpl.linear_second_moment_extremizer(
                         p, w_init, radius, activation=activation)),
-                   ("large-remainder W", lambda p: cp.remainder_extremizer(p, w_init, radius, activation=activation))]
+                   ("large-remainder W", lambda p: cpl.remainder_extremizer(p, w_init, radius, activation=activation))]
     moves, labels = _candidate_moves(rng, x, w_init, w_out, radius, 0 if instance is not None else w_draws,
                                      extremal_points, extremizers)
     if instance is not None and "w_move" in arrays:
         moves, labels = [arrays["w_move"]] + moves, ["the instance's w_move"] + labels
-    sides = cp.lemma11_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=constant,
+    sides = cpl.lemma11_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=constant,
                              activation=activation)
     met = hyp.inputs_in_ball(x, input_radius)
     base = dict(width=w_init.shape[0], dim=x.shape[1], radius=radius, input_radius=input_radius,
@@ -227,8 +227,8 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
 
 def _lemma11_rates(rng, widths, replicates, claimed, **cell_options):
     """Lemma 11's two rate records from one pooled sweep (see :func:`check_lemma11`)."""
-    cell = lambda m, g: cp.lemma11_cell(m, g, **cell_options)  # noqa: E731
-    sweep = cp.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1), rng=rng)
+    cell = lambda m, g: cpl.lemma11_cell(m, g, **cell_options)  # noqa: E731
+    sweep = cpl.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1), rng=rng)
     met = {hyp.BALL: sweep[hyp.BALL]}
     rec_a = _rate(widths, sweep["second"], claimed[0], "<=", margin=0.06,
                   margin_reason="the O(m^-1/2) is attained: finite-size bias at 64 <= m <= 2048 measured within 0.01 "
@@ -252,15 +252,15 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
         widths = ()
     else:
         width = validate.even_width("width", width)
-        prob = cp.planted_problem(n_samples, width, dim, radius_star=validate.positive("radius", radius),
+        prob = cpl.planted_problem(n_samples, width, dim, radius_star=validate.positive("radius", radius),
                                   input_radius=validate.positive("input_radius", input_radius), loss=loss, rng=rng)
         x, y, w_init, w_out, w_star = (prob[k] for k in ("x", "y", "w_init", "w_out", "w_star"))
-        w_move = cp.aligned_move(w_out, dim, radius, rng=rng, directions=2)
+        w_move = cpl.aligned_move(w_out, dim, radius, rng=rng, directions=2)
     input_radius = hyp.input_radius_of(x)
-    signs = cp.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
-    samples = cp.coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
-    bound = cp.coupling_bound(kind, cp.bound_context(w_init, w_move, w_star, input_radius=input_radius,
-                                                     constant=cp.assumption_constant(activation)))
+    signs = cpl.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
+    samples = cpl.coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
+    bound = cpl.coupling_bound(kind, cpl.bound_context(w_init, w_move, w_star, input_radius=input_radius,
+                                                     constant=cpl.assumption_constant(activation)))
     loss_met = hyp.loss_assumptions(loss)
     side = 1.0 if np.mean(samples) >= 0 else -1.0  # |E X| <= b: the whole interval of side * X below b
     records = [mean(side * samples, bound_factor * bound, "<=", part=part,
@@ -271,10 +271,10 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
                                 tightness=abs(float(np.mean(samples))) / bound,
                                 variance_reduction="exactly mean-zero control variate subtracted"))]
     if len(widths):
-        cell = lambda m, g: cp.coupling_cell(kind, m, g, n_samples=sweep_samples, dim=dim,  # noqa: E731
+        cell = lambda m, g: cpl.coupling_cell(kind, m, g, n_samples=sweep_samples, dim=dim,  # noqa: E731
                                              radius=radius, input_radius=input_radius, loss=loss, draws=sweep_draws,
                                              activation=activation)
-        sweep = cp.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1),
+        sweep = cpl.pooled_sweep(cell, widths, replicates=validate.integer("replicates", replicates, minimum=1),
                                 rng=rng, pool=512)
         records.append(_rate(widths, sweep["difference"], claimed_exponent, "<=",
                              part=f"rate in m of {part.split(' <=')[0]}: O(m^-1/4)",

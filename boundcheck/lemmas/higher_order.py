@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _validate as validate
 from ..api import claim, rate
-from ..numeric import coupling as cp
+from ..numeric import coupling as cpl
 from . import PACK
 
 LEVEL_NOTE = "interval: Student t over the slopes of independent replicate sweeps"
@@ -54,21 +54,21 @@ def _remainder_margin(leading, widths):
 def _section6_order(rng, k, *, widths, replicates, n_samples, dim, scale, activation, claimed_exponent,
                     kth_exponent):
     """The three records of one order k (see :func:`check_section6`)."""
-    cell = lambda m, g: cp.section6_cell(m, g, order=k, n_samples=n_samples, dim=dim, scale=scale,  # noqa: E731
+    cell = lambda m, g: cpl.section6_cell(m, g, order=k, n_samples=n_samples, dim=dim, scale=scale,  # noqa: E731
                                          activation=activation)
-    sweep = cp.pooled_sweep(cell, widths, replicates=replicates, rng=rng, pool=1024)
+    sweep = cpl.pooled_sweep(cell, widths, replicates=replicates, rng=rng, pool=1024)
     terms, rest = np.sqrt(sweep["terms_sq"]), np.sqrt(sweep["remainder_sq"])
     kth_mean = np.sqrt(np.maximum(sweep["kth_mean_sq"], 1e-300))
     kth_fluct = np.sqrt(sweep["kth_fluctuation_sq"])
-    leading = cp.section6_leading_constants(k, scale=scale, activation=activation)
-    b1, c1 = cp.pooled_power_law(widths, terms[:, :, 0])
-    bk, ck = cp.pooled_power_law(widths, kth_mean)
+    leading = cpl.section6_leading_constants(k, scale=scale, activation=activation)
+    b1, c1 = cpl.pooled_power_law(widths, terms[:, :, 0])
+    bk, ck = cpl.pooled_power_law(widths, kth_mean)
     last = np.exp(np.mean(np.log(np.concatenate([terms[:, -1], rest[:, -1:]], axis=1)), axis=0))
     base = dict(order=k, k=k, n_samples=n_samples, dim=dim, scale=scale, activation=str(activation),
-                z_source=cp.moment_pair(k)[4], leading_constants=leading,
-                lower_term_exponents={f"f^({j + 1})": cp.fitted_exponent(widths, terms[:, :, j]) for j in range(k - 1)},
+                z_source=cpl.moment_pair(k)[4], leading_constants=leading,
+                lower_term_exponents={f"f^({j + 1})": cpl.fitted_exponent(widths, terms[:, :, j]) for j in range(k - 1)},
                 paper_lower_term_exponents={f"f^({j + 1})": -(j + 1) / (2 * k) for j in range(k - 1)},
-                kth_mean_exponent=bk, kth_fluctuation_exponent=cp.fitted_exponent(widths, kth_fluct),
+                kth_mean_exponent=bk, kth_fluctuation_exponent=cpl.fitted_exponent(widths, kth_fluct),
                 dominates_at_largest_width=bool(np.exp(np.mean(np.log(kth_mean[:, -1]))) > np.max(
                     np.delete(last, k - 1))),
                 width_where_kth_dominates_first=float((c1 / ck) ** (1.0 / (bk - b1))) if bk > b1 else float("inf"),

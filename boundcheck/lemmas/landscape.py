@@ -29,7 +29,7 @@ from ..api import claim, exact, hyp, mean, rate, worst_case
 from ..convex.bracket import opt_bracket
 from ..data import load_instance
 from ..network import norm_24, sample_signs
-from ..numeric import coupling as cp
+from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
 from . import PACK
 
@@ -79,7 +79,7 @@ def _data(prob):
 
 def _problem(rng, n_samples, width, dim, radius_star, input_radius, loss):
     width = validate.even_width("width", width)
-    return cp.planted_problem(n_samples, width, dim, radius_star=radius_star, input_radius=input_radius,
+    return cpl.planted_problem(n_samples, width, dim, radius_star=radius_star, input_radius=input_radius,
                               loss=loss, rng=rng)
 
 
@@ -123,40 +123,17 @@ def _rescale_into_ball(w, radius):
     return w if norm <= radius else w * (radius / norm)
 
 
-def clean_trajectory(prob, *, radius, steps=40, step_size=300.0, loss="logistic", activation="relu3", rng):
-    """Iterates of gradient descent on L^Q from a small random start, each rescaled radially into the
-    ball (a list of W).
-
-    The step adapts (halved until the risk decreases, then grown by 1.5), so the descent neither
-    stalls near the saddle at W = 0 nor diverges, whatever the scale of the problem.
-    """
-    x, y, w_init, w_out = _data(prob)
-    w = cp.random_in_ball(w_init.shape[0], x.shape[1], 0.05 * radius, rng=rng)
-    risk = ls.clean_risk(x, y, w_init, w_out, w, loss=loss, activation=activation)
-    eta = float(step_size)
-    out = []
-    for _ in range(steps):  # a loop over optimization steps, each one batched evaluation
-        grad = ls.clean_risk_gradient(x, y, w_init, w_out, w, loss=loss, activation=activation)
-        for _ in range(30):  # backtracking: at most 30 halvings
-            trial = _rescale_into_ball(w - eta * grad, radius)
-            trial_risk = ls.clean_risk(x, y, w_init, w_out, trial, loss=loss, activation=activation)
-            if trial_risk <= risk:
-                break
-            eta /= 2
-        w, risk, eta = trial, trial_risk, eta * 1.5
-        out.append(w)
-    return out
-
-
 def _candidates(prob, *, radius, rng, draws, loss, activation, steps=40):
     """W at which the "for all W" claims are evaluated, with how each was found: W_*, random points
-    of the ball, aligned movements, and a descent trajectory."""
+    of the ball, aligned movements, and a projected descent trajectory on L^Q."""
     m, d = prob["w_init"].shape
     cands = [("w_star", prob["w_star"] * min(1.0, radius / norm_24(prob["w_star"])))]
-    cands += [("random", cp.random_in_ball(m, d, radius, rng=rng)) for _ in range(draws)]
-    cands += [("aligned", cp.aligned_move(prob["w_out"], d, radius * rng.uniform(0.2, 1.0), rng=rng))
+    cands += [("random", cpl.random_in_ball(m, d, radius, rng=rng)) for _ in range(draws)]
+    cands += [("aligned", cpl.aligned_move(prob["w_out"], d, radius * rng.uniform(0.2, 1.0), rng=rng))
               for _ in range(max(1, draws // 4))]
-    traj = clean_trajectory(prob, radius=radius, steps=steps, loss=loss, activation=activation, rng=rng)
+    start = cpl.random_in_ball(m, d, 0.05 * radius, rng=rng)
+    traj = ls.quadratic_risk_trajectory(*_data(prob), start, radius=radius, steps=steps, loss=loss,
+                                        activation=activation)
     cands += [("trajectory", w) for w in traj[:: max(1, steps // 10)]]
     return cands
 
@@ -184,8 +161,8 @@ def _lemma1_points(prob, evaluate, *, radius, rng, draws, loss, activation, boun
     inequality, largest ratio (lhs - rhs_main) / bound)."""
     points = _candidates(prob, radius=radius, rng=rng, draws=draws, loss=loss, activation=activation)
     m, d = prob["w_init"].shape
-    basis = [prob["w_star"]] + [cp.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(4)]
-    basis.append(cp.aligned_move(prob["w_out"], d, radius, rng=rng))
+    basis = [prob["w_star"]] + [cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(4)]
+    basis.append(cpl.aligned_move(prob["w_out"], d, radius, rng=rng))
 
     def least_slack(w):
         t = evaluate(w)
@@ -234,7 +211,7 @@ def check_lemma1(*, rng, n_samples=256, width=256, dim=16, radius=None, input_ra
     else:
         prob, radius, radius_star = _planted(rng, n_samples, width, dim, radius, radius_star, input_radius, loss)
     radius_x = hyp.input_radius_of(prob["x"])
-    opt = ls.clean_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
+    opt = ls.quadratic_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
 
     def evaluate(w):
         return ls.lemma1_sides(*_data(prob), w, prob["w_star"], opt=opt, input_radius=radius_x, constant=constant,
@@ -328,7 +305,7 @@ def check_theorem2(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
         return [_theorem2_instance(instance, rng=rng, loss=loss, activation=activation, draws=draws,
                                    accuracy=accuracy, claimed_sign=claimed_sign, failure_prob=failure_prob)]
     prob, radius, radius_star = _planted(rng, n_samples, width, dim, radius, radius_star, input_radius, loss)
-    opt = ls.clean_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
+    opt = ls.quadratic_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
     cands = _candidates(prob, radius=radius, rng=rng, draws=candidates, loss=loss, activation=activation)
     (kind, w), _ = _worst_candidate(prob, cands, opt=opt, loss=loss, activation=activation, rng=rng,
                                     select_draws=max(8, draws // 8))
@@ -367,7 +344,7 @@ def _theorem2_instance(instance, *, rng, loss, activation, draws, accuracy, clai
     """Theorem 2's inequality (7) at the user's W (``w_move``), OPT = L^Q(w_star)."""
     constant, activation_hyp = _activation(activation)
     prob, w, radius_x = _instance_problem(instance)
-    opt = ls.clean_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
+    opt = ls.quadratic_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
     m = prob["w_init"].shape[0]
     h, _ = ls.theorem2_samples(*_data(prob), w, prob["w_star"], sample_signs(draws, m, rng=rng), opt=opt, loss=loss,
                                activation=activation)
@@ -421,7 +398,7 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
     (n, d), m = prob["x"].shape, prob["w_init"].shape[0]
     reg = 0.1 / radius**8 if reg is None else validate.nonnegative("reg", reg)
     w_star = prob["w_star"]
-    opt = ls.clean_risk(*_data(prob), w_star, loss=loss, activation=activation)
+    opt = ls.quadratic_risk(*_data(prob), w_star, loss=loss, activation=activation)
     star_term = constant * ls.regularizer(w_star, reg)
     points = cands + [(f"W = s W_*, s = {s:.3g}", s * w_star) for s in np.geomspace(0.05, 3.0, 40)]
     lhs = np.array([ls.corollary3_regularizer_gap(w, w_star, reg) for _, w in points])
@@ -465,35 +442,13 @@ def _opt_value(prob, radius_star, loss, activation):
     :math:`L^Q(W_*)` (:math:`W_*` is feasible). Should the solver fail, the trivial certified
     bracket :math:`[0, L^Q(W_*)]` (every loss here is nonnegative).
     """
-    teacher = ls.clean_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
+    teacher = ls.quadratic_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
     try:
         br = opt_bracket(*_data(prob), radius=radius_star, loss=loss, solver="fast", tol=1e-3, start=prob["w_star"],
                          activation=activation)
     except (ArithmeticError, ValueError, RuntimeError) as err:  # a solver failure leaves the trivial bracket
         return 0.0, teacher, f"[0, L^Q(W_*)]: opt_bracket failed ({err})"
     return float(br.lower), float(min(br.upper, teacher)), "boundcheck.convex.opt_bracket (lower, upper)"
-
-
-def perturbed_descent(prob, *, reg, steps, step_size, signs_per_step, noise, rng, loss, activation, radius_cap,
-                      max_move=None):
-    r"""Perturbed gradient descent on :math:`\widetilde L_\lambda = \widetilde L + \lambda\|W\|_{2,4}^8`: each
-    step draws fresh signs, steps along the Monte Carlo gradient plus the regularizer's, and adds
-    Gaussian noise.
-
-    A step longer than ``max_move`` in (2,4)-norm is shortened radially to that length (a
-    safeguard for losses with unbounded curvature, e.g. squared), and iterates are rescaled
-    radially into the ball of ``radius_cap``.
-    """
-    m, d = prob["w_init"].shape
-    w = cp.random_in_ball(m, d, 1e-2, rng=rng)
-    for _ in range(steps):  # a loop over optimization steps, each batched over samples, neurons, draws
-        signs = sample_signs(signs_per_step, m, rng=rng)
-        grad = ls.regularized_risk_gradient(*_data(prob), w, signs, reg, loss=loss, activation=activation)
-        step = step_size * grad
-        if max_move is not None:
-            step = _rescale_into_ball(step, max_move)
-        w = _rescale_into_ball(w - step + noise * rng.standard_normal(w.shape), radius_cap)
-    return w
 
 
 def _theorem4_point(prob, w_hat, reg, *, rng, draws, hessian_draws, loss, activation):
@@ -548,9 +503,11 @@ def check_theorem4(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
                                None if radius is None else validate.positive("radius", radius), input_radius, loss)
     opt_low, opt_high, opt_source = _opt_value(prob, radius, loss, activation)
     reg = (2 * gamma * opt_low + accuracy) / (constant * radius**8)
-    w_hat = perturbed_descent(prob, reg=reg, steps=validate.integer("steps", steps, minimum=1), step_size=step_size,
-                              signs_per_step=signs_per_step, noise=noise, rng=rng, loss=loss, activation=activation,
-                              radius_cap=50 * radius, max_move=0.1 * radius)
+    m, d = prob["w_init"].shape
+    w_hat = ls.regularized_risk_descent(*_data(prob), cpl.random_in_ball(m, d, 1e-2, rng=rng), reg=reg, noise=noise,
+                                        rng=rng, steps=validate.integer("steps", steps, minimum=1), step_size=step_size,
+                                        sign_draws=signs_per_step, loss=loss, activation=activation,
+                                        radius_cap=50 * radius, max_move=0.1 * radius)
     risks, grad_norm, lam_min = _theorem4_point(prob, w_hat, reg, rng=rng, hessian_draws=hessian_draws, loss=loss,
                                                 draws=validate.integer("draws", draws, minimum=1),
                                                 activation=activation)
@@ -564,7 +521,7 @@ def check_theorem4(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
                   opt_upper=opt_high, opt_source=opt_source, steps=steps, step_size=step_size, grad_norm=grad_norm,
                   smallest_hessian_eigenvalue=lam_min, sosp_tolerances=dict(gradient=grad_tol, curvature=curvature_tol),
                   norm_24=float(norm_24(w_hat)), width_required_by_6=required,
-                  clean_risk=ls.clean_risk(*_data(prob), w_hat, loss=loss, activation=activation))
+                  quadratic_risk=ls.quadratic_risk(*_data(prob), w_hat, loss=loss, activation=activation))
     gap = bound_factor * (1 + gamma) * (opt_high - opt_low)
     risk = mean(risks + ls.regularizer(w_hat, reg), claimed_sign * bound_factor * ((1 + gamma) * opt_low + accuracy),
                 "<=", tolerance=gap if gap > 0 else 0.0,

@@ -441,11 +441,11 @@ def coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, *, loss="
 
     s = randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
     if kind == "risk":
-        return s["risk"] - s["clean_risk"] - s["control"]
+        return s["risk"] - s["quadratic_risk"] - s["control"]
     if kind == "gradient":
-        return s["grad_inner"] - s["clean_grad_inner"] - s["control"]
+        return s["grad_inner"] - s["quadratic_grad_inner"] - s["control"]
     if kind == "hessian":
-        return s["hess_form"] - s["clean_hess_form"] - s["hess_control"]
+        return s["hess_form"] - s["quadratic_hess_form"] - s["hess_control"]
     raise ValueError(f"kind must be one of {COUPLING_KINDS}; got {kind!r}")
 
 

@@ -48,12 +48,14 @@ from scipy import stats
 from .. import _validate as validate
 from ..activations import get_activation
 from ..losses import get_loss
-from ..network import equation4_bound, norm_24, project_ball_24, quadratic_model, randomized_network, sample_signs
+from ..network import CHUNK_BYTES, TaylorModel, equation4_bound, quadratic_model, randomized_network, sample_signs
 from . import opnorm as _opnorm
 from . import rademacher as _rad
+from .landscape import quadratic_risk_objective
+from .optimize import projected_descent
 
 __all__ = ["lemma8_sides", "clopper_pearson", "equation4_exceedance", "equation4_exact_probability",
-           "project_24_ball", "fit_quadratic_model", "coupling_terms", "theorem6_terms", "generalization_gaps",
+           "fit_quadratic_model", "coupling_terms", "theorem6_terms", "generalization_gaps",
            "THEOREM6_ACTIVATIONS", "theorem6_repetition"]
 
 #: Activations for which the explicit constants of the coupling terms are derived here.
@@ -97,11 +99,9 @@ def lemma8_sides(x, w_init, rademacher, *, activation="relu3", constant=4.0, ext
 
 
 def clopper_pearson(successes, trials, level=0.95):
-    """Exact (Clopper-Pearson) interval of a binomial proportion."""
-    alpha = 1.0 - level
-    low = 0.0 if successes == 0 else float(stats.beta.ppf(alpha / 2, successes, trials - successes + 1))
-    high = 1.0 if successes == trials else float(stats.beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
-    return low, high
+    """Exact (Clopper-Pearson) interval ``(low, high)`` of a binomial proportion (``scipy.stats.binomtest``)."""
+    interval = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence_level=level, method="exact")
+    return float(interval.low), float(interval.high)
 
 
 def equation4_exact_probability(width, dim, threshold, *, symmetric=True):
@@ -135,7 +135,7 @@ def equation4_exceedance(width, dim, failure_probs, *, trials=2000, input_radius
     failure_probs = [validate.probability("failure_prob", p) for p in np.atleast_1d(failure_probs)]
     half = width // 2
     largest = np.empty(trials)
-    per_chunk = max(1, (16 * 2**20) // (8 * half * dim))
+    per_chunk = max(1, CHUNK_BYTES // (8 * half * dim))
     for start in range(0, trials, per_chunk):  # loop over memory chunks of trials, each one batched draw
         stop = min(trials, start + per_chunk)
         w_half = rng.standard_normal((stop - start, half, dim)) / input_radius
@@ -154,43 +154,30 @@ def equation4_exceedance(width, dim, failure_probs, *, trials=2000, input_radius
 # fitting a quadratic model in the (2,4)-ball
 
 
-#: the one Euclidean projection onto the (2,4)-ball, from the network core
-project_24_ball = project_ball_24
-
-
 def fit_quadratic_model(x, y, w_init, w_out, *, radius, loss="logistic", activation="relu3", steps=200,
                         step_size=None, rng):
     r"""Projected gradient descent on :math:`L^Q(W) = \frac1n\sum_i\ell(y_i, f^Q_W(x_i))` in the (2,4)-ball.
 
-    Starts from a small random :math:`W`; the gradient is
-    :math:`\nabla_{w_r} = \frac{a_r}{n\sqrt m}\sum_i \ell'(y_i, f_i)\sigma''(w_{0,r}^\top x_i)(w_r^\top x_i)x_i`;
-    each step is followed by :func:`project_24_ball`. Returns ``(w_move, training_losses)``.
+    :func:`boundcheck.numeric.optimize.projected_descent` with a fixed step from a small random
+    :math:`W` (:math:`f^Q` has a saddle at 0), the gradient :math:`\nabla L^Q` from the model core
+    (:func:`boundcheck.numeric.landscape.quadratic_risk_objective`). The default step is the inverse of
+    the curvature of :math:`f^Q` in :math:`w_r` per direction, about
+    :math:`m^{-1/2}E|\sigma''|B_x^2/d`. Returns ``(w_move, training_losses)``, the losses at the start
+    of every step.
     """
     x = validate.matrix("x", x)
-    w_init = validate.matrix("w_init", w_init)
-    validate.same_dim("w_init", w_init, "x", x)
-    w_out = validate.vector("w_out", w_out, length=w_init.shape[0])
-    y = validate.vector("y", y, length=x.shape[0])
     radius = validate.positive("radius", radius)
     steps = validate.integer("steps", steps, minimum=1)
-    loss = get_loss(loss)
-    act = get_activation(activation)
+    objective = quadratic_risk_objective(x, y, w_init, w_out, loss=loss, activation=activation)
     n, d = x.shape
-    m = w_init.shape[0]
-    second = act.derivative(x @ w_init.T, 2)  # (n, m), fixed
+    m = np.shape(w_init)[0]
     w_move = rng.standard_normal((m, d)) * (0.1 * radius * m**-0.25 / math.sqrt(d))
     if step_size is None:
-        # the curvature of f^Q in w_r is about m^{-1/2} E|sigma''| B_x^2 / d per direction
+        second = TaylorModel(x, w_init, np.ones(m), activation=activation, scale=2.0).coefficients(2)  # sigma''(p)
         step_size = math.sqrt(m) * d / (max(float(np.mean(np.abs(second))), 1e-12) * float(np.max(np.sum(x**2, 1))))
-    history = np.empty(steps)
-    for step in range(steps):  # optimisation steps (sequential by nature), each step batched
-        proj = x @ w_move.T
-        f = (second * proj**2) @ w_out / (2 * math.sqrt(m))
-        history[step] = float(np.mean(loss.value(y, f)))
-        g = loss.derivative(y, f, 1)
-        grad = ((g[:, None] * second * proj) * w_out).T @ x / (n * math.sqrt(m))
-        w_move = project_24_ball(w_move - step_size * grad, radius)
-    return w_move, history
+    fit = projected_descent(objective, w_move, radius=radius, steps=steps, step_size=step_size, max_halvings=0,
+                            grow=1.0)
+    return fit.w_move, np.array(fit.values)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,25 +1,27 @@
-r"""Derivatives of the risks of Section 4: clean risk, network risk, randomized risk, regularized risk.
+r"""Derivatives of the risks of Section 4: the quadratic risk, the network risk, the randomized and regularized risks.
 
 Paper, Sections 3.1 and 4.1. With :math:`p_{ir} = w_{0,r}^\top x_i`, :math:`u_{ir} = w_r^\top x_i`:
 
-* clean risk :math:`L^Q(W) = \frac1n\sum_i \ell(y_i, f^Q_W(x_i))`,
-  :math:`f^Q_W(x_i) = \frac{1}{2\sqrt m}\sum_r a_r\sigma''(p_{ir})u_{ir}^2`;
-* network risk at one sign draw, :math:`L(W_0 + W\Sigma) = \frac1n\sum_i\ell(y_i, f_{W_0+W\Sigma}(x_i))`,
+* the quadratic risk :math:`L^Q(W) = \frac1n\sum_i \ell(y_i, f^Q_W(x_i))`,
+  :math:`f^Q_W(x_i) = \frac{1}{2\sqrt m}\sum_r a_r\sigma''(p_{ir})u_{ir}^2` (``quadratic_risk*``);
+* the network risk at one sign draw, :math:`L(W_0 + W\Sigma) = \frac1n\sum_i\ell(y_i, f_{W_0+W\Sigma}(x_i))`,
   as a function of :math:`W` (the chain rule through :math:`W \mapsto W\Sigma` is included);
-* randomized risk :math:`\widetilde L(W) = E_\Sigma L(W_0 + W\Sigma)`: the functions below average
+* the randomized risk :math:`\widetilde L(W) = E_\Sigma L(W_0 + W\Sigma)`: the functions below average
   over the rows of ``signs`` (a Monte Carlo estimate; exact for squared loss, see
   :func:`randomized_risk_squared`);
-* regularized risk :math:`\widetilde L_\lambda = \widetilde L + \lambda\|W\|_{2,4}^8` (Section 3.1;
-  the power 8 is the one B.5 differentiates: :math:`\langle\nabla\lambda\|W\|^8_{2,4}, W\rangle
-  = 8\lambda\|W\|^8_{2,4}`).
+* the regularized risk :math:`\widetilde L_\lambda = \widetilde L + \lambda\|W\|_{2,4}^8` (Section 3.1;
+  the regularizer is :func:`boundcheck.numeric.optimize.regularizer`, power 8 as B.5 differentiates:
+  :math:`\langle\nabla\lambda\|W\|^8_{2,4}, W\rangle = 8\lambda\|W\|^8_{2,4}`).
 
-Everything is O(n m d) per evaluation (O(K n m + n m d) with K sign draws): a loop runs only over
-memory chunks of neurons, each chunk a few GEMMs of shape (n, d) @ (d, chunk). Hessians are never
+Every value and derivative of a model comes from :class:`boundcheck.network.TaylorModel` (values,
+JVPs, pullbacks, second-order pullbacks, Hessian forms); this module adds the loss by the chain
+rule: :math:`\nabla L = \sum_i\ell'_i\nabla f_i/n` and
+:math:`\nabla^2L[V] = \sum_i(\ell''_iDf_i[V]\nabla f_i + \ell'_i\nabla^2f_i[V])/n`. Hessians are never
 formed: Hessian-vector products feed :func:`smallest_hessian_eigenvalue` (Lanczos, scipy ``eigsh``).
 
 Expectations over a second, independent sign matrix :math:`\Sigma'` of Hessian quadratic forms in the
 direction :math:`W_*\Sigma'` are exact: in :math:`(\sum_r c_r\Sigma'_{rr})^2` the cross terms
-have mean zero, leaving :math:`\sum_r c_r^2`.
+have mean zero, leaving :math:`\sum_r c_r^2` (the tangents' ``square``).
 """
 
 from __future__ import annotations
@@ -30,158 +32,126 @@ import numpy as np
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .. import _validate as validate
-from ..activations import get_activation
 from ..losses import get_loss
+from ..network import TaylorModel, norm_24, sample_signs
+from .optimize import (REGULARIZER_POWER, noisy_descent, projected_descent, regularizer, regularizer_gradient,
+                       regularizer_hvp)
 
 __all__ = [
-    "clean_risk", "clean_risk_gradient", "clean_risk_hvp", "clean_risk_hessian_form",
-    "clean_expected_hessian_form", "clean_hessian_operator", "lemma1_terms", "lemma1_bound", "init_sup",
-    "network_risk", "network_risk_gradient", "network_risk_hvp", "network_risk_hessian_form",
-    "randomized_sides", "randomized_risk_squared", "randomized_risk", "regularized_risk",
-    "regularized_risk_gradient", "regularized_risk_hvp",
-    "regularizer", "regularizer_gradient", "regularizer_hvp", "regularizer_expected_form",
-    "smallest_hessian_eigenvalue", "CHUNK_BYTES",
+    "quadratic_risk", "quadratic_risk_gradient", "quadratic_risk_hvp", "quadratic_risk_hessian_form",
+    "quadratic_risk_expected_hessian_form", "quadratic_risk_hessian_operator", "quadratic_risk_objective",
+    "quadratic_risk_trajectory", "lemma1_terms", "lemma1_bound", "init_sup", "network_risk",
+    "network_risk_gradient", "network_risk_hvp", "network_risk_hessian_form", "randomized_sides",
+    "randomized_risk_squared", "randomized_risk", "regularized_risk", "regularized_risk_gradient",
+    "regularized_risk_hvp", "regularized_risk_objective", "regularized_risk_descent", "regularizer",
+    "regularizer_gradient", "regularizer_hvp",
+    "regularizer_expected_form", "smallest_hessian_eigenvalue",
     "COROLLARY3_CONSTANT", "lemma1_sides", "shared_planted_problem", "lemma1_remainder_sweep", "theorem2_samples",
     "theorem2_coupling_error", "theorem2_coupling_sweep", "width_required_by_6", "corollary3_regularizer_gap",
     "corollary3_needed_constant", "theorem4_norm_bound",
 ]
 
-#: Working memory for one chunk of (samples x neurons) intermediate arrays, in bytes.
-CHUNK_BYTES = 32 * 2**20
+Q = (2,)  # the Taylor order of f^Q
 
 
-def _chunks(n_rows, width, arrays):
-    """Neuron slices so that ``arrays`` float64 arrays of shape (n_rows, chunk) fit ``CHUNK_BYTES``.
+def _model(x, y, w_init, w_out, activation, cache_bytes=None):
+    model = TaylorModel(x, w_init, w_out, activation=activation, cache_bytes=cache_bytes)
+    return model, validate.vector("y", y, length=model.n_samples)
 
-    Loops over these slices are loops over memory chunks, each chunk one GEMM.
+
+def _signs(signs, width):
+    return validate.signs("signs", np.atleast_2d(signs), length=width)
+
+
+def _gradient(point, y, loss):
+    r""":math:`\nabla\frac{1}{nK}\sum_{k,i}\ell(y_i, f_k(x_i))` at a point (K = 1 without signs)."""
+    return point.vjp(loss.derivative(y, point.value, 1) / np.size(point.value))
+
+
+def _hvp(point, y, loss, tangent, first=None, second=None):
+    r"""Hessian-vector product of :math:`\frac{1}{nK}\sum_{k,i}\ell(y_i, f_k(x_i))` in the direction of ``tangent``.
+
+    One pullback: :math:`c = \ell''\,Df[V]/(nK)`, :math:`e = \ell'/(nK)`. ``first``, ``second``:
+    :math:`\ell'` and :math:`\ell''` at the point's values when already known.
     """
-    size = max(1, min(width, CHUNK_BYTES // (8 * arrays * max(n_rows, 1))))
-    return [slice(s, min(s + size, width)) for s in range(0, width, size)]
+    count = np.size(point.value)
+    first = loss.derivative(y, point.value, 1) if first is None else first
+    second = loss.derivative(y, point.value, 2) if second is None else second
+    return point.pullback(second * tangent.jvp / count, tangent=tangent, curvature=first / count)
 
 
-def _check(x, y, w_init, w_out, w_move, **others):
-    x = validate.matrix("x", x)
-    w_init = validate.matrix("w_init", w_init)
-    validate.same_dim("w_init", w_init, "x", x)
-    w_out = validate.vector("w_out", w_out, length=w_init.shape[0])
-    y = validate.vector("y", y, length=x.shape[0])
-    w_move = validate.matrix("w_move", w_move, shape=w_init.shape)
-    out = [x, y, w_init, w_out, w_move]
-    for name, value in others.items():
-        out.append(None if value is None else validate.matrix(name, value, shape=w_init.shape))
-    return out
+def _hvp_from_scratch(model, w_move, y, loss, direction, **where):
+    """Two passes: the value and the JVP together (keeping g' and x V^T), then the pullback."""
+    point = model.at(w_move, along=[direction], **where)
+    return _hvp(point, y, loss, point.along[0])
 
 
-def _check_signs(signs, width):
-    signs = validate.signs("signs", np.atleast_2d(signs), length=width)
-    return signs
+def _form(model, w_move, y, loss, direction, **where):
+    r""":math:`\nabla^2[\frac1n\sum_i\ell(y_i, f(x_i))][V, V] = \frac1n\sum_i\ell''_i(Df_i[V])^2 + \ell'_iD^2f_i[V,V]`,
+    per draw (``where``: the model's ``orders`` and ``signs``); one pass."""
+    value, (tangent,) = model.evaluate(w_move, [direction], form=True, **where)
+    return np.mean(loss.derivative(y, value, 2) * tangent.jvp**2 + loss.derivative(y, value, 1) * tangent.form, axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
-# clean risk L^Q
+# the quadratic risk L^Q
 
 
-def _clean_pass(x, w_init, w_out, w_move, act, directions=()):
-    r"""One pass over neuron chunks: :math:`f^Q_W(x_i)` and, for each direction V,
-    :math:`Df^Q[V](x_i) = m^{-1/2}\sum_r a_r\sigma''(p_{ir})u_{ir}v_{ir}` and
-    :math:`D^2f^Q[V,V](x_i) = m^{-1/2}\sum_r a_r\sigma''(p_{ir})v_{ir}^2`."""
-    n, m = x.shape[0], w_init.shape[0]
-    fq = np.zeros(n)
-    first = [np.zeros(n) for _ in directions]
-    second = [np.zeros(n) for _ in directions]
-    for c in _chunks(n, m, 3 + len(directions)):  # memory chunks
-        s2 = act.derivative(x @ w_init[c].T, 2) * w_out[c]
-        u = x @ w_move[c].T
-        fq += np.sum(s2 * u * u, axis=1)
-        for j, v_dir in enumerate(directions):
-            v = x @ v_dir[c].T
-            first[j] += np.sum(s2 * u * v, axis=1)
-            second[j] += np.sum(s2 * v * v, axis=1)
-    root = math.sqrt(m)
-    return fq / (2 * root), [f / root for f in first], [s / root for s in second]
+def quadratic_risk(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3"):
+    r"""The quadratic risk :math:`L^Q(W) = \frac1n\sum_i\ell(y_i, f^Q_W(x_i))` (Section 4.1)."""
+    model, y = _model(x, y, w_init, w_out, activation)
+    return float(np.mean(get_loss(loss).value(y, model.value(w_move, orders=Q))))
 
 
-def clean_risk(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3"):
-    r"""The clean risk :math:`L^Q(W) = \frac1n\sum_i\ell(y_i, f^Q_W(x_i))` (Section 4.1)."""
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    fq, _, _ = _clean_pass(x, w_init, w_out, w_move, get_activation(activation))
-    return float(np.mean(get_loss(loss).value(y, fq)))
-
-
-def clean_risk_gradient(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3"):
+def quadratic_risk_gradient(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3"):
     r""":math:`\nabla L^Q(W)`, shape (m, d): row r is
     :math:`\frac{1}{n\sqrt m}\sum_i \ell'(y_i, f^Q_W(x_i))\,a_r\sigma''(p_{ir})u_{ir}\,x_i` (B.1)."""
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    act, lo = get_activation(activation), get_loss(loss)
-    fq, _, _ = _clean_pass(x, w_init, w_out, w_move, act)
-    d1 = lo.derivative(y, fq, 1)
-    n, m = x.shape[0], w_init.shape[0]
-    grad = np.empty_like(w_move)
-    for c in _chunks(n, m, 3):  # memory chunks
-        coef = act.derivative(x @ w_init[c].T, 2) * w_out[c] * (x @ w_move[c].T) * d1[:, None]
-        grad[c] = coef.T @ x
-    return grad / (n * math.sqrt(m))
+    model, y = _model(x, y, w_init, w_out, activation)
+    return _gradient(model.at(w_move, orders=Q), y, get_loss(loss))
 
 
-def clean_risk_hvp(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
+def quadratic_risk_hvp(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
     r"""Hessian-vector product :math:`\nabla^2 L^Q(W)[V]`, shape (m, d), never forming the Hessian.
 
     Row r: :math:`\frac{1}{n\sqrt m}\sum_i a_r\sigma''(p_{ir})[\ell''_i\,Df^Q[V](x_i)\,u_{ir}
     + \ell'_i\,v_{ir}]x_i`.
     """
-    x, y, w_init, w_out, w_move, direction = _check(x, y, w_init, w_out, w_move, direction=direction)
-    act, lo = get_activation(activation), get_loss(loss)
-    fq, (dfv,), _ = _clean_pass(x, w_init, w_out, w_move, act, (direction,))
-    d1, d2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
-    n, m = x.shape[0], w_init.shape[0]
-    out = np.empty_like(w_move)
-    for c in _chunks(n, m, 4):  # memory chunks
-        s2 = act.derivative(x @ w_init[c].T, 2) * w_out[c]
-        coef = s2 * ((d2 * dfv)[:, None] * (x @ w_move[c].T) + d1[:, None] * (x @ direction[c].T))
-        out[c] = coef.T @ x
-    return out / (n * math.sqrt(m))
+    model, y = _model(x, y, w_init, w_out, activation)
+    return _hvp_from_scratch(model, w_move, y, get_loss(loss), direction, orders=Q)
 
 
-def clean_hessian_operator(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3",
-                           cache_bytes=512 * 2**20):
+def quadratic_risk_hessian_operator(x, y, w_init, w_out, w_move, *, loss="logistic", activation="relu3",
+                                    cache_bytes=None):
     r"""The Hessian of :math:`L^Q` at W as a function ``V -> H V`` for repeated products (Lanczos).
 
-    What depends on W only (:math:`f^Q`, :math:`\ell'`, :math:`\ell''`, and when the two (n, m)
-    arrays :math:`a_r\sigma''(p_{ir})` and :math:`a_r\sigma''(p_{ir})u_{ir}` fit in ``cache_bytes``,
-    those arrays) is computed once; each product then costs one GEMM for :math:`x V^\top`, one for
-    the output, and elementwise work. Without the cache each product recomputes them chunk by chunk.
+    What depends on W only (:math:`f^Q`, :math:`\ell'`, :math:`\ell''`, and while they fit in
+    ``cache_bytes`` the arrays :math:`a_r\sigma''(p_{ir})` and :math:`a_r\sigma''(p_{ir})u_{ir}`) is
+    computed once; each product then costs one GEMM for :math:`xV^\top`, one for the output, and
+    elementwise work.
     """
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    act, lo = get_activation(activation), get_loss(loss)
-    n, m = x.shape[0], w_init.shape[0]
-    fq, _, _ = _clean_pass(x, w_init, w_out, w_move, act)
-    d1, d2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
-    scale = 1.0 / (n * math.sqrt(m))
-    if 2 * 8 * n * m > cache_bytes:
-        return lambda v: clean_risk_hvp(x, y, w_init, w_out, w_move, v, loss=loss, activation=activation)
-    s2 = act.derivative(x @ w_init.T, 2) * w_out
-    jac = s2 * (x @ w_move.T)  # row i: sqrt(m) * gradient of f^Q(x_i) in the coordinates u_{ir}
+    model, y = _model(x, y, w_init, w_out, activation, cache_bytes)
+    lo = get_loss(loss)
+    point = model.at(w_move, orders=Q)
+    first, second = lo.derivative(y, point.value, 1), lo.derivative(y, point.value, 2)
+    last = []  # the previous product's tangent: its arrays serve the next one (nothing allocated per product)
 
     def hvp(direction):
-        direction = validate.matrix("direction", direction, shape=w_move.shape)
-        v = x @ direction.T
-        dfv = np.sum(jac * v, axis=1) / math.sqrt(m)
-        coef = (d2 * dfv)[:, None] * jac + d1[:, None] * (s2 * v)
-        return (coef.T @ x) * scale
+        tangent = point.push(direction, reuse=last.pop() if last else None)
+        last.append(tangent)
+        return _hvp(point, y, lo, tangent, first, second)
 
     return hvp
 
 
-def clean_risk_hessian_form(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
+def quadratic_risk_hessian_form(x, y, w_init, w_out, w_move, direction, *, loss="logistic", activation="relu3"):
     r"""The quadratic form :math:`\nabla^2 L^Q(W)[V, V] = \frac1n\sum_i \ell''_i (Df^Q[V])^2
     + \ell'_i D^2f^Q[V,V]`."""
-    x, y, w_init, w_out, w_move, direction = _check(x, y, w_init, w_out, w_move, direction=direction)
-    lo = get_loss(loss)
-    fq, (dfv,), (d2fv,) = _clean_pass(x, w_init, w_out, w_move, get_activation(activation), (direction,))
-    return float(np.mean(lo.derivative(y, fq, 2) * dfv**2 + lo.derivative(y, fq, 1) * d2fv))
+    model, y = _model(x, y, w_init, w_out, activation)
+    return float(_form(model, w_move, y, get_loss(loss), direction, orders=Q))
 
 
-def clean_expected_hessian_form(x, y, w_init, w_out, w_move, w_star, *, loss="logistic", activation="relu3"):
+def quadratic_risk_expected_hessian_form(x, y, w_init, w_out, w_move, w_star, *, loss="logistic",
+                                         activation="relu3"):
     r""":math:`E_{\Sigma}\nabla^2 L^Q(W)[W_*\Sigma, W_*\Sigma]`, exact; returns ``(value, first, second)``.
 
     ``second`` :math:`= \frac1n\sum_i\ell'_i\cdot 2f^Q_{W_*}(x_i)` (term I of B.1, as
@@ -191,6 +161,59 @@ def clean_expected_hessian_form(x, y, w_init, w_out, w_move, w_star, *, loss="lo
     """
     terms = lemma1_terms(x, y, w_init, w_out, w_move, w_star, loss=loss, activation=activation)
     return terms["lhs_exact"], terms["remainder"], terms["lhs_exact"] - terms["remainder"]
+
+
+def quadratic_risk_objective(x, y, w_init, w_out, *, loss="logistic", activation="relu3"):
+    r""":math:`W \mapsto (L^Q(W), \nabla L^Q)` for the optimizers of :mod:`boundcheck.numeric.optimize`.
+
+    One model at these inputs (its :math:`a_r\sigma''(p_{ir})` computed once); the gradient is returned
+    as a function, evaluated only for the points a descent accepts.
+    """
+    model, y = _model(x, y, w_init, w_out, activation)
+    lo = get_loss(loss)
+
+    def objective(w_move):
+        point = model.at(w_move, orders=Q)
+        return float(np.mean(lo.value(y, point.value))), lambda: _gradient(point, y, lo)
+
+    return objective
+
+
+def quadratic_risk_trajectory(x, y, w_init, w_out, w_start, *, radius, steps=40, step_size=300.0, loss="logistic",
+                              activation="relu3"):
+    r"""Iterates of projected gradient descent on :math:`L^Q` in the ball :math:`\|W\|_{2,4} \le B_w`.
+
+    :func:`boundcheck.numeric.optimize.projected_descent`: the step is halved (at most 29 times) until
+    the risk does not increase, then grown by 1.5, so the descent neither stalls near the saddle at
+    :math:`W = 0` nor diverges, whatever the scale of the problem. Returns a list of ``steps`` W.
+    """
+    objective = quadratic_risk_objective(x, y, w_init, w_out, loss=loss, activation=activation)
+    return projected_descent(objective, w_start, radius=radius, steps=steps, step_size=step_size, max_halvings=29,
+                             keep_iterates=True).iterates
+
+
+def _lemma1(model, y, w_move, w_star, lo, opt):
+    """Lemma 1's terms on one model; also returns f^Q_W and f^Q_{W_*} (n,)."""
+    fq, (star,) = model.evaluate(w_move, [w_star], orders=Q, jvp=False, form=True, square=True)  # one pass
+    fstar = star.form / 2.0  # D^2 f^Q[V, V] = 2 f^Q_V
+    rem = star.square  # (1/m) sum_r sigma''(p)^2 u^2 v^2, as a_r^2 = 1
+    val, d1, d2 = lo.derivative(y, fq, 0), lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
+    val_star = lo.derivative(y, fstar, 0)
+    risk, risk_star = float(np.mean(val)), float(np.mean(val_star))
+    opt = risk_star if opt is None else float(opt)
+    second = float(np.mean(d1 * 2 * fstar))
+    remainder = float(np.mean(d2 * rem))
+    grad_inner = float(np.mean(2 * d1 * fq))
+    rhs_main = grad_inner - 2 * (risk - opt)
+    gap = float(np.mean(val_star - val - d1 * (fstar - fq)))
+    lhs = second + remainder
+    predicted = rhs_main - 2 * gap - 2 * (opt - risk_star) + remainder
+    scale = float(np.mean(np.abs(d1 * fstar)) * 2 + np.mean(np.abs(d1 * fq)) * 2 + np.mean(np.abs(val))
+                  + np.mean(np.abs(val_star)) + abs(opt) + np.mean(np.abs(d2 * rem)))
+    terms = dict(lhs_exact=lhs, grad_inner=grad_inner, risk=risk, risk_star=risk_star, opt=opt, rhs_main=rhs_main,
+                 remainder=remainder, convexity_gap=gap, opt_gap=opt - risk_star, identity_residual=lhs - predicted,
+                 scale=scale)
+    return terms, fq, fstar
 
 
 def lemma1_terms(x, y, w_init, w_out, w_move, w_star, *, opt=None, loss="logistic", activation="relu3"):
@@ -211,39 +234,14 @@ def lemma1_terms(x, y, w_init, w_out, w_move, w_star, *, opt=None, loss="logisti
     * ``identity_residual``: ``lhs_exact - (rhs_main - 2 convexity_gap - 2 opt_gap + remainder)``,
       zero up to rounding (the exact form of the proof);
     * ``scale``: the sum of magnitudes of the terms (for a rounding tolerance).
+
+    One point of the model at W and one tangent in the direction :math:`W_*` give all of them:
+    :math:`f^Q_{W_*} = \frac12D^2f^Q[W_*, W_*]` and the remainder is the tangent's exact mean square
+    over the signs of the direction.
     """
-    x, y, w_init, w_out, w_move, w_star = _check(x, y, w_init, w_out, w_move, w_star=w_star)
-    act, lo = get_activation(activation), get_loss(loss)
-    n, m = x.shape[0], w_init.shape[0]
-    fq = np.zeros(n)
-    fstar = np.zeros(n)
-    rem = np.zeros(n)
-    for c in _chunks(n, m, 4):  # memory chunks
-        s2 = act.derivative(x @ w_init[c].T, 2)
-        u2 = (x @ w_move[c].T) ** 2
-        v2 = (x @ w_star[c].T) ** 2
-        fq += (s2 * u2) @ w_out[c]
-        fstar += (s2 * v2) @ w_out[c]
-        rem += np.sum(s2 * s2 * u2 * v2, axis=1)
-    fq /= 2 * math.sqrt(m)
-    fstar /= 2 * math.sqrt(m)
-    rem /= m
-    val, d1, d2 = lo.derivative(y, fq, 0), lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
-    val_star = lo.derivative(y, fstar, 0)
-    risk, risk_star = float(np.mean(val)), float(np.mean(val_star))
-    opt = risk_star if opt is None else float(opt)
-    second = float(np.mean(d1 * 2 * fstar))
-    remainder = float(np.mean(d2 * rem))
-    grad_inner = float(np.mean(2 * d1 * fq))
-    rhs_main = grad_inner - 2 * (risk - opt)
-    gap = float(np.mean(val_star - val - d1 * (fstar - fq)))
-    lhs = second + remainder
-    predicted = rhs_main - 2 * gap - 2 * (opt - risk_star) + remainder
-    scale = float(np.mean(np.abs(d1 * fstar)) * 2 + np.mean(np.abs(d1 * fq)) * 2 + np.mean(np.abs(val))
-                  + np.mean(np.abs(val_star)) + abs(opt) + np.mean(np.abs(d2 * rem)))
-    return dict(lhs_exact=lhs, grad_inner=grad_inner, risk=risk, risk_star=risk_star, opt=opt, rhs_main=rhs_main,
-                remainder=remainder, convexity_gap=gap, opt_gap=opt - risk_star, identity_residual=lhs - predicted,
-                scale=scale)
+    model, y = _model(x, y, w_init, w_out, activation, cache_bytes=0)  # one pass: nothing to keep
+    w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
+    return _lemma1(model, y, w_move, w_star, get_loss(loss), opt)[0]
 
 
 def init_sup(w_init, input_radius):
@@ -261,36 +259,18 @@ def lemma1_bound(w_init, w_move, w_star, *, input_radius=1.0, constant=1.0, loss
     """
     m = w_init.shape[0]
     t = init_sup(w_init, input_radius)
-    n24 = np.sum(np.sum(w_move**2, axis=1) ** 2) ** 0.25
-    s24 = np.sum(np.sum(w_star**2, axis=1) ** 2) ** 0.25
-    return float(loss_second * constant**2 * t**2 * input_radius**4 * n24**2 * s24**2 / m)
+    return float(loss_second * constant**2 * t**2 * input_radius**4 * norm_24(w_move) ** 2 * norm_24(w_star) ** 2
+                 / m)
 
 
 # --------------------------------------------------------------------------------------------
 # network risk at given signs, and the randomized risk (mean over sign draws)
 
 
-def _masks(signs, w_out):
-    plus = (1.0 + signs) / 2.0
-    return plus * w_out, (1.0 - plus) * w_out, plus, 1.0 - plus
-
-
-def _network_outputs(x, w_init, w_out, w_move, signs, act):
-    """f_{W_0 + W Sigma_k}(x_i), shape (K, n): two activation evaluations per chunk for all draws."""
-    n, m = x.shape[0], w_init.shape[0]
-    ap, am, _, _ = _masks(signs, w_out)
-    out = np.zeros((signs.shape[0], n))
-    for c in _chunks(n, m, 4):  # memory chunks
-        pre, u = x @ w_init[c].T, x @ w_move[c].T
-        out += ap[:, c] @ act(pre + u).T + am[:, c] @ act(pre - u).T
-    return out / math.sqrt(m)
-
-
 def network_risk(x, y, w_init, w_out, w_move, signs, *, loss="logistic", activation="relu3"):
     r""":math:`L(W_0 + W\Sigma_k)` for each row of ``signs``, shape (K,)."""
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    signs = _check_signs(signs, w_init.shape[0])
-    f = _network_outputs(x, w_init, w_out, w_move, signs, get_activation(activation))
+    model, y = _model(x, y, w_init, w_out, activation)
+    f = model.value(w_move, signs=_signs(signs, model.width))
     return np.mean(get_loss(loss).value(y, f), axis=1)
 
 
@@ -301,46 +281,15 @@ def network_risk_gradient(x, y, w_init, w_out, w_move, signs, *, loss="logistic"
     gradient of the randomized risk. Row r: :math:`\frac{a_r}{nK\sqrt m}\sum_{i,k}\ell'_{ik}
     \Sigma_{k,r}\sigma'(p_{ir}+\Sigma_{k,r}u_{ir})x_i`.
     """
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    signs = _check_signs(signs, w_init.shape[0])
-    act, lo = get_activation(activation), get_loss(loss)
-    f = _network_outputs(x, w_init, w_out, w_move, signs, act)
-    d1 = lo.derivative(y, f, 1)  # (K, n)
-    _, _, plus, minus = _masks(signs, w_out)
-    n, m, k = x.shape[0], w_init.shape[0], signs.shape[0]
-    grad = np.empty_like(w_move)
-    for c in _chunks(n, m, 5):  # memory chunks
-        pre, u = x @ w_init[c].T, x @ w_move[c].T
-        coef = (d1.T @ plus[:, c]) * act.derivative(pre + u, 1) - (d1.T @ minus[:, c]) * act.derivative(pre - u, 1)
-        grad[c] = (coef * w_out[c]).T @ x
-    return grad / (n * k * math.sqrt(m))
-
-
-def _network_direction_pass(x, w_init, w_out, w_move, signs, direction, act):
-    """Per draw: f, Df[V Sigma] and D^2 f[V Sigma, V Sigma], each (K, n)."""
-    n, m = x.shape[0], w_init.shape[0]
-    ap, am, _, _ = _masks(signs, w_out)
-    f = np.zeros((signs.shape[0], n))
-    df = np.zeros_like(f)
-    d2f = np.zeros_like(f)
-    for c in _chunks(n, m, 6):  # memory chunks
-        pre, u, v = x @ w_init[c].T, x @ w_move[c].T, x @ direction[c].T
-        f += ap[:, c] @ act(pre + u).T + am[:, c] @ act(pre - u).T
-        # d/dt sigma(p + Sigma (u + t v)) = Sigma sigma'(.) v
-        df += ap[:, c] @ (act.derivative(pre + u, 1) * v).T - am[:, c] @ (act.derivative(pre - u, 1) * v).T
-        d2f += ap[:, c] @ (act.derivative(pre + u, 2) * v * v).T + am[:, c] @ (act.derivative(pre - u, 2) * v * v).T
-    root = math.sqrt(m)
-    return f / root, df / root, d2f / root
+    model, y = _model(x, y, w_init, w_out, activation)
+    return _gradient(model.at(w_move, signs=_signs(signs, model.width)), y, get_loss(loss))
 
 
 def network_risk_hessian_form(x, y, w_init, w_out, w_move, signs, direction, *, loss="logistic",
                               activation="relu3"):
     r""":math:`\nabla_W^2 L(W_0 + W\Sigma_k)[V, V]` for each row of ``signs``, shape (K,)."""
-    x, y, w_init, w_out, w_move, direction = _check(x, y, w_init, w_out, w_move, direction=direction)
-    signs = _check_signs(signs, w_init.shape[0])
-    lo = get_loss(loss)
-    f, df, d2f = _network_direction_pass(x, w_init, w_out, w_move, signs, direction, get_activation(activation))
-    return np.mean(lo.derivative(y, f, 2) * df**2 + lo.derivative(y, f, 1) * d2f, axis=1)
+    model, y = _model(x, y, w_init, w_out, activation)
+    return _form(model, w_move, y, get_loss(loss), direction, signs=_signs(signs, model.width))
 
 
 def network_risk_hvp(x, y, w_init, w_out, w_move, signs, direction, *, loss="logistic", activation="relu3"):
@@ -349,141 +298,64 @@ def network_risk_hvp(x, y, w_init, w_out, w_move, signs, direction, *, loss="log
     Row r: :math:`\frac{a_r}{nK\sqrt m}\sum_{i,k}[\ell''_{ik}Df_{ik}[V]\Sigma_{k,r}\sigma'(\cdot)
     + \ell'_{ik}\sigma''(\cdot)v_{ir}]x_i` at :math:`\cdot = p_{ir} + \Sigma_{k,r}u_{ir}`.
     """
-    x, y, w_init, w_out, w_move, direction = _check(x, y, w_init, w_out, w_move, direction=direction)
-    signs = _check_signs(signs, w_init.shape[0])
-    act, lo = get_activation(activation), get_loss(loss)
-    f, df, _ = _network_direction_pass(x, w_init, w_out, w_move, signs, direction, act)
-    d1, d2 = lo.derivative(y, f, 1), lo.derivative(y, f, 2)
-    a1 = d2 * df  # (K, n)
-    _, _, plus, minus = _masks(signs, w_out)
-    n, m, k = x.shape[0], w_init.shape[0], signs.shape[0]
-    out = np.empty_like(w_move)
-    for c in _chunks(n, m, 6):  # memory chunks
-        pre, u, v = x @ w_init[c].T, x @ w_move[c].T, x @ direction[c].T
-        coef = ((a1.T @ plus[:, c]) * act.derivative(pre + u, 1) - (a1.T @ minus[:, c]) * act.derivative(pre - u, 1)
-                + ((d1.T @ plus[:, c]) * act.derivative(pre + u, 2)
-                   + (d1.T @ minus[:, c]) * act.derivative(pre - u, 2)) * v)
-        out[c] = (coef * w_out[c]).T @ x
-    return out / (n * k * math.sqrt(m))
+    model, y = _model(x, y, w_init, w_out, activation)
+    return _hvp_from_scratch(model, w_move, y, get_loss(loss), direction, signs=_signs(signs, model.width))
 
 
 def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logistic", activation="relu3"):
-    r"""Per sign draw :math:`\Sigma_k`, every quantity Theorem 2 and Lemmas 11-14 compare; one pass.
+    r"""Per sign draw :math:`\Sigma_k`, every quantity Theorem 2 and Lemmas 11-14 compare.
 
     Returns a dict of arrays of shape (K,) (per draw) and (K, n) (per draw and sample):
 
     * ``outputs`` (K, n): :math:`f_{W_0+W\Sigma_k}(x_i)`; ``linear`` (K, n): :math:`f^L_{W\Sigma_k}(x_i)`;
       ``quadratic`` (n,): :math:`f^Q_W(x_i)`; ``remainder`` (K, n): :math:`\Delta = f - f^L - f^Q`
       (Lemma 11(b));
-    * ``risk`` (K,): :math:`L(W_0+W\Sigma_k)`; ``clean_risk``: :math:`L^Q(W)`;
+    * ``risk`` (K,): :math:`L(W_0+W\Sigma_k)`; ``quadratic_risk``: :math:`L^Q(W)`;
     * ``grad_inner`` (K,): :math:`\langle\nabla_W L(W_0+W\Sigma_k), W\rangle`, whose mean is
-      :math:`\langle\nabla\widetilde L(W), W\rangle`; ``clean_grad_inner``: :math:`\langle\nabla L^Q(W), W\rangle`;
+      :math:`\langle\nabla\widetilde L(W), W\rangle`; ``quadratic_grad_inner``: :math:`\langle\nabla L^Q(W), W\rangle`;
     * ``hess_form`` (K,): :math:`E_{\Sigma''}\nabla^2L(W_0+W\Sigma_k)[W_*\Sigma'', W_*\Sigma'']`, exact over
       :math:`\Sigma''`; its mean over k is :math:`E_{\Sigma'}\nabla^2\widetilde L(W)[W_*\Sigma', W_*\Sigma']`
       (as :math:`\Sigma'\Sigma` is again uniform); ``hess_first`` / ``hess_second`` its two terms;
-      ``clean_hess_form``: Lemma 1's exact left side;
+      ``quadratic_hess_form``: Lemma 1's exact left side (``quadratic_terms``: all of Lemma 1's terms);
     * ``control`` (K,): :math:`\frac1n\sum_i\ell'(y_i, f^Q_W(x_i))f^L_{W\Sigma_k}(x_i)`, mean zero
       exactly (a control variate for the differences of risks and of directional gradients);
       ``hess_control`` (K,): :math:`\frac1n\sum_i\ell'(y_i, f^Q_W(x_i))m^{-1/2}\sum_r a_r\Sigma_{k,r}
       \sigma'''(p_{ir})u_{ir}(w_{*,r}^\top x_i)^2 + \frac1n\sum_i\ell''(y_i, f^Q_W(x_i))
       f^L_{W\Sigma_k}(x_i)\,2f^Q_{W_*}(x_i)`, mean zero exactly (the first-order part in
-      :math:`\Sigma` of the Hessian difference of Lemma 14).
+      :math:`\Sigma` of the Hessian difference of Lemma 14): its first sum is the Hessian form of
+      :math:`f^{(3)}_{W\Sigma_k}` in the direction :math:`W_*`.
     """
-    x, y, w_init, w_out, w_move, w_star = _check(x, y, w_init, w_out, w_move, w_star=w_star)
-    signs = _check_signs(signs, w_init.shape[0])
-    act, lo = get_activation(activation), get_loss(loss)
-    n, m, k = x.shape[0], w_init.shape[0], signs.shape[0]
-    ap, am, plus, minus = _masks(signs, w_out)
-    f, lin, g, h1, h2, hc = (np.zeros((k, n)) for _ in range(6))
-    fq, fstar = np.zeros(n), np.zeros(n)
-    for c in _chunks(n, m, 12):  # memory chunks
-        pre, u, v = x @ w_init[c].T, x @ w_move[c].T, x @ w_star[c].T
-        v2 = v * v
-        f += ap[:, c] @ act(pre + u).T + am[:, c] @ act(pre - u).T
-        s1p, s1m = act.derivative(pre + u, 1), act.derivative(pre - u, 1)
-        s2p, s2m = act.derivative(pre + u, 2), act.derivative(pre - u, 2)
-        # <grad, W>: sum_r a_r sigma'(p + S u) S u
-        g += ap[:, c] @ (s1p * u).T - am[:, c] @ (s1m * u).T
-        # E_{Sigma''}: squared first-derivative term has no cross-neuron terms
-        h1 += plus[:, c] @ (s1p * s1p * v2).T + minus[:, c] @ (s1m * s1m * v2).T
-        h2 += ap[:, c] @ (s2p * v2).T + am[:, c] @ (s2m * v2).T
-        lin += (signs[:, c] * w_out[c]) @ (act.derivative(pre, 1) * u).T
-        hc += (signs[:, c] * w_out[c]) @ (act.derivative(pre, 3) * u * v2).T
-        fq += (act.derivative(pre, 2) * u * u) @ w_out[c]
-        fstar += (act.derivative(pre, 2) * v2) @ w_out[c]
-    root = math.sqrt(m)
-    f, lin, g, h1, h2, hc = f / root, lin / root, g / root, h1 / m, h2 / root, hc / root
-    fq /= 2 * root
-    fstar /= 2 * root
+    model, y = _model(x, y, w_init, w_out, activation)
+    w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
+    signs = _signs(signs, model.width)
+    lo = get_loss(loss)
+    # one pass for the network along W (Df_k[W]: <grad, W> per sample) and along W_* (form and mean square)
+    f, (along_w, star) = model.evaluate(w_move, [w_move, w_star], signs=signs, jvp=(True, False),
+                                        form=(False, True), square=(False, True))
+    grad_along_w = along_w.jvp
+    lin = model.value(w_move, orders=(1,), signs=signs)
+    third = model.evaluate(w_move, [w_star], orders=(3,), signs=signs, jvp=False, form=True, value=False)[1][0].form
+    clean, fq, fstar = _lemma1(model, y, w_move, w_star, lo, None)
     d0, d1, d2 = lo.derivative(y, f, 0), lo.derivative(y, f, 1), lo.derivative(y, f, 2)
-    q0, q1, q2 = lo.derivative(y, fq, 0), lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
-    first, second = np.mean(d2 * h1, axis=1), np.mean(d1 * h2, axis=1)
-    clean = lemma1_terms(x, y, w_init, w_out, w_move, w_star, loss=loss, activation=activation)
+    q1, q2 = lo.derivative(y, fq, 1), lo.derivative(y, fq, 2)
+    first, second = np.mean(d2 * star.square, axis=1), np.mean(d1 * star.form, axis=1)
     return dict(outputs=f, linear=lin, quadratic=fq, remainder=f - lin - fq, risk=np.mean(d0, axis=1),
-                clean_risk=float(np.mean(q0)), grad_inner=np.mean(d1 * g, axis=1),
-                clean_grad_inner=float(np.mean(2 * q1 * fq)), hess_form=first + second, hess_first=first,
-                hess_second=second, clean_hess_form=clean["lhs_exact"], clean_terms=clean,
-                control=np.mean(q1 * lin, axis=1), hess_control=np.mean(q1 * hc + q2 * lin * 2 * fstar, axis=1))
+                quadratic_risk=clean["risk"], grad_inner=np.mean(d1 * grad_along_w, axis=1),
+                quadratic_grad_inner=clean["grad_inner"], hess_form=first + second, hess_first=first,
+                hess_second=second, quadratic_hess_form=clean["lhs_exact"], quadratic_terms=clean,
+                control=np.mean(q1 * lin, axis=1), hess_control=np.mean(q1 * third + q2 * lin * 2 * fstar, axis=1))
 
 
 def randomized_risk_squared(x, y, w_init, w_out, w_move, *, activation="relu3"):
     r"""Exact randomized risk :math:`E_\Sigma L(W_0+W\Sigma)` for the squared loss (no Monte Carlo).
 
-    Neurons are independent under :math:`\Sigma`, so :math:`E f(x_i) = \mu_i = m^{-1/2}\sum_r a_r
-    \frac{\sigma(p+u)+\sigma(p-u)}{2}` and :math:`\mathrm{Var} f(x_i) = \frac1m\sum_r
-    (\frac{\sigma(p+u)-\sigma(p-u)}{2})^2`; the risk is :math:`\frac1n\sum_i\frac12[(\mu_i-y_i)^2
-    + \mathrm{Var} f(x_i)]`.
+    Neurons are independent under :math:`\Sigma`, so :math:`E f(x_i) = \mu_i` and
+    :math:`\mathrm{Var} f(x_i)` are closed forms (:meth:`boundcheck.network.TaylorModel.sign_moments`);
+    the risk is :math:`\frac1n\sum_i\frac12[(\mu_i-y_i)^2 + \mathrm{Var} f(x_i)]`.
     """
-    x, y, w_init, w_out, w_move = _check(x, y, w_init, w_out, w_move)
-    act = get_activation(activation)
-    n, m = x.shape[0], w_init.shape[0]
-    mean, var = np.zeros(n), np.zeros(n)
-    for c in _chunks(n, m, 4):  # memory chunks
-        pre, u = x @ w_init[c].T, x @ w_move[c].T
-        up, down = act(pre + u), act(pre - u)
-        mean += (up + down) @ w_out[c] / 2
-        var += np.sum(((up - down) / 2) ** 2, axis=1)
-    mean /= math.sqrt(m)
-    var /= m
+    model, y = _model(x, y, w_init, w_out, activation)
+    mean, var = model.sign_moments(w_move)
     return float(np.mean(0.5 * ((mean - y) ** 2 + var)))
-
-
-# --------------------------------------------------------------------------------------------
-# the regularizer lambda ||W||_{2,4}^8
-
-
-def regularizer(w_move, reg):
-    r""":math:`\lambda\|W\|_{2,4}^8 = \lambda(\sum_r\|w_r\|^4)^2`."""
-    s = np.sum(np.sum(w_move**2, axis=1) ** 2)
-    return float(reg * s * s)
-
-
-def regularizer_gradient(w_move, reg):
-    r""":math:`\nabla\lambda\|W\|_{2,4}^8`: row r is :math:`8\lambda S\|w_r\|^2w_r`, :math:`S = \sum_r\|w_r\|^4`."""
-    sq = np.sum(w_move**2, axis=1)
-    return 8.0 * reg * np.sum(sq**2) * sq[:, None] * w_move
-
-
-def regularizer_hvp(w_move, direction, reg):
-    r"""Hessian-vector product of :math:`\lambda\|W\|_{2,4}^8`:
-    row r is :math:`8\lambda[dS\,\|w_r\|^2w_r + S(2\langle w_r,v_r\rangle w_r + \|w_r\|^2v_r)]`,
-    :math:`dS = 4\sum_r\|w_r\|^2\langle w_r, v_r\rangle`."""
-    sq = np.sum(w_move**2, axis=1)
-    dots = np.sum(w_move * direction, axis=1)
-    s = np.sum(sq**2)
-    ds = 4.0 * np.sum(sq * dots)
-    return 8.0 * reg * (ds * sq[:, None] * w_move + s * (2.0 * dots[:, None] * w_move + sq[:, None] * direction))
-
-
-def regularizer_expected_form(w_move, w_star, reg):
-    r""":math:`E_{\Sigma'}\nabla^2(\lambda\|W\|_{2,4}^8)[W_*\Sigma', W_*\Sigma']`, exact (B.5):
-    :math:`32\lambda\sum_r\|w_r\|^4\langle w_r,w_{*,r}\rangle^2 + 8\lambda S\sum_r(2\langle w_r,w_{*,r}\rangle^2
-    + \|w_r\|^2\|w_{*,r}\|^2)`."""
-    sq = np.sum(w_move**2, axis=1)
-    dots = np.sum(w_move * w_star, axis=1)
-    s = np.sum(sq**2)
-    return float(32.0 * reg * np.sum(sq**2 * dots**2)
-                 + 8.0 * reg * s * np.sum(2.0 * dots**2 + sq * np.sum(w_star**2, axis=1)))
 
 
 def randomized_risk(x, y, w_init, w_out, w_move, *, rng, draws=1000, level=0.95, loss="logistic",
@@ -500,6 +372,21 @@ def randomized_risk(x, y, w_init, w_out, w_move, *, rng, draws=1000, level=0.95,
         return value, (value, value)
     signs = rng.choice(np.array([-1.0, 1.0]), size=(validate.integer("draws", draws, minimum=2), np.shape(w_init)[0]))
     return mean_interval(network_risk(x, y, w_init, w_out, w_move, signs, loss=loss, activation=activation), level)
+
+
+# --------------------------------------------------------------------------------------------
+# the regularized risk, with the regularizer lambda ||W||_{2,4}^8
+
+
+def regularizer_expected_form(w_move, w_star, reg):
+    r""":math:`E_{\Sigma'}\nabla^2(\lambda\|W\|_{2,4}^8)[W_*\Sigma', W_*\Sigma']`, exact (B.5):
+    :math:`32\lambda\sum_r\|w_r\|^4\langle w_r,w_{*,r}\rangle^2 + 8\lambda S\sum_r(2\langle w_r,w_{*,r}\rangle^2
+    + \|w_r\|^2\|w_{*,r}\|^2)`."""
+    sq = np.sum(w_move**2, axis=1)
+    dots = np.sum(w_move * w_star, axis=1)
+    s = np.sum(sq**2)
+    return float(32.0 * reg * np.sum(sq**2 * dots**2)
+                 + 8.0 * reg * s * np.sum(2.0 * dots**2 + sq * np.sum(w_star**2, axis=1)))
 
 
 def regularized_risk(x, y, w_init, w_out, w_move, signs, reg, *, loss="logistic", activation="relu3"):
@@ -519,6 +406,41 @@ def regularized_risk_hvp(x, y, w_init, w_out, w_move, signs, reg, direction, *, 
     r"""Hessian-vector product of :math:`\frac1K\sum_kL(W_0 + W\Sigma_k) + \lambda\|W\|_{2,4}^8`."""
     return (network_risk_hvp(x, y, w_init, w_out, w_move, signs, direction, loss=loss, activation=activation)
             + regularizer_hvp(w_move, direction, reg))
+
+
+def regularized_risk_objective(x, y, w_init, w_out, *, reg, sign_draws, loss="logistic", activation="relu3",
+                               power=REGULARIZER_POWER):
+    r"""The stochastic objective of Theorem 4's descent: ``objective(w, rng) -> (value, gradient)``.
+
+    Each call draws ``sign_draws`` sign vectors :math:`\Sigma_k` from ``rng`` and returns
+    :math:`\frac1K\sum_kL(W_0 + W\Sigma_k) + \lambda\|W\|_{2,4}^q` and its gradient in W (a Monte Carlo
+    estimate of :math:`\widetilde L_\lambda` and :math:`\nabla\widetilde L_\lambda`), q = ``power`` (the paper's 8).
+    """
+    model, y = _model(x, y, w_init, w_out, activation)
+    lo = get_loss(loss)
+
+    def objective(w_move, rng):
+        point = model.at(w_move, signs=sample_signs(sign_draws, model.width, rng=rng))
+        value = float(np.mean(lo.value(y, point.value))) + regularizer(w_move, reg, power=power)
+        return value, _gradient(point, y, lo) + regularizer_gradient(w_move, reg, power=power)
+
+    return objective
+
+
+def regularized_risk_descent(x, y, w_init, w_out, w_start, *, reg, steps, step_size, sign_draws, noise, rng,
+                             loss="logistic", activation="relu3", max_move=None, radius_cap=math.inf, guard=None,
+                             power=REGULARIZER_POWER):
+    r"""Perturbed gradient descent on :math:`\widetilde L_\lambda(W) = E_\Sigma L(W_0+W\Sigma) + \lambda\|W\|_{2,4}^q`.
+
+    Theorem 4's algorithm (:func:`boundcheck.numeric.optimize.noisy_descent` on
+    :func:`regularized_risk_objective`): each step draws ``sign_draws`` fresh sign vectors (a Monte
+    Carlo gradient of the expectation), steps along that gradient plus the regularizer's (power
+    q = ``power``, the paper's 8), and adds :math:`N(0, \mathrm{noise}^2)` to every weight. Returns the last W.
+    """
+    objective = regularized_risk_objective(x, y, w_init, w_out, reg=reg, sign_draws=sign_draws, loss=loss,
+                                           activation=activation, power=power)
+    return noisy_descent(objective, w_start, steps=steps, step_size=step_size, noise=noise, rng=rng,
+                         max_move=max_move, radius_cap=radius_cap, guard=guard)
 
 
 # --------------------------------------------------------------------------------------------
@@ -667,7 +589,7 @@ def theorem2_coupling_sweep(widths, replicates, *, n_samples, dim, radius, radiu
             moves = np.random.default_rng([seed, 1])
             family = [w_star, w_star * (radius / radius_star), aligned_move(w_out, dim, radius, rng=moves),
                       aligned_move(w_out, dim, radius / 2, rng=moves)]
-            opt = clean_risk(x, y, w_init, w_out, w_star, loss=loss, activation=activation)
+            opt = quadratic_risk(x, y, w_init, w_out, w_star, loss=loss, activation=activation)
             signs = rng.choice(np.array([-1.0, 1.0]), size=(draws, m))
             coupling[k, j], largest[k, j] = theorem2_coupling_error(x, y, w_init, w_out, w_star, family, signs,
                                                                     opt=opt, loss=loss, activation=activation)
@@ -686,14 +608,14 @@ def width_required_by_6(accuracy, *, dim, radius, radius_star, input_radius=1.0,
     :math:`10^{200}`).
     """
     from ..network import equation4_bound
-    from . import coupling as cp
+    from . import coupling as cpl
 
     def ok(m):
         ctx = dict(m=m, t=equation4_bound(max(2, int(m)), dim, failure_prob), N=radius, N_star=radius_star,
                    B=input_radius, C=constant)
         rem = constant**2 * ctx["t"] ** 2 * input_radius**4 * radius**2 * radius_star**2 / m
-        return (cp.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cp.lemma13_bound(ctx) <= accuracy / 6
-                and cp.lemma14_bound(ctx) <= accuracy / 6)
+        return (cpl.lemma12_bound(ctx) <= accuracy / 6 and rem <= accuracy / 3 and cpl.lemma13_bound(ctx) <= accuracy / 6
+                and cpl.lemma14_bound(ctx) <= accuracy / 6)
 
     lo, hi = 0.0, 1.0
     while not ok(10.0**hi):  # doubling in log10 m, a scalar search

@@ -27,6 +27,7 @@ from scipy import special
 
 from .. import _validate as validate
 from ..data import DISTRIBUTIONS, sample_inputs
+from ..network import CHUNK_BYTES  # the one memory constant: one chunk of trials (trials x n x d inputs)
 from ..results import mean_interval
 
 __all__ = ["covariance_opnorm", "m_op_of_array", "estimate_m_op", "m_op_reference",
@@ -34,8 +35,6 @@ __all__ = ["covariance_opnorm", "m_op_of_array", "estimate_m_op", "m_op_referenc
 
 DIGITS_DIM = 64
 DIGITS_ROWS = 1797
-#: Working memory for one chunk of trials (trials x n x d inputs), in bytes.
-CHUNK_BYTES = 64 * 2**20
 
 
 def covariance_opnorm(x):

@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import _validate as validate
 from ..activations import get_activation
+from ..network import CHUNK_BYTES, TaylorModel
 from ..results import mean_interval
 
 __all__ = ["weighted_gram_extremes", "feature_operator_extremes", "quadratic_class_sup",
@@ -49,10 +50,8 @@ __all__ = ["weighted_gram_extremes", "feature_operator_extremes", "quadratic_cla
            "ntk_class_argmax", "sample_rademacher", "ComplexityEstimate", "quadratic_complexity",
            "ntk_complexity", "complexity_sweep", "CHUNK_BYTES", "PACKED_BYTES"]
 
-#: Working memory for one chunk of (matrices x samples) weights and the matrices built from them.
-CHUNK_BYTES = 64 * 2**20
 #: Largest packed outer-product matrix Z (n x d(d+1)/2) built at once; beyond it, columns are chunked.
-PACKED_BYTES = 256 * 2**20
+PACKED_BYTES = 8 * CHUNK_BYTES
 
 
 def sample_rademacher(n_draws, n_samples, *, rng):
@@ -130,7 +129,8 @@ class _PackedGram:
 
 
 def _chunk_rows(n, d, chunk_bytes):
-    budget = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    # two chunks of working memory: the (matrices x samples) weights and the matrices built from them
+    budget = 2 * CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     return max(1, budget // (8 * (n + 2 * d * d)))
 
 
@@ -332,15 +332,17 @@ def lemma5_per_draw(x, w_init, w_out, rademacher, *, radius, activation="relu3",
     return {"exact": exact, "max_opnorm": max_op, "bound": radius**2 / 2.0 * max_op}
 
 
-def _ntk_kernel(x, w_init, act):
-    """:math:`K = (\\Phi\\Phi^\\top)\\odot(XX^\\top)` with :math:`\\Phi_{ir} = \\sigma'(w_{0,r}^\\top x_i)`."""
-    n, m = x.shape[0], w_init.shape[0]
-    phi_gram = np.zeros((n, n))
-    chunk = max(1, min(m, CHUNK_BYTES // (8 * max(n, 1))))
-    for start in range(0, m, chunk):  # loop over memory chunks of neurons, each one GEMM
-        phi = act.derivative(x @ w_init[start:start + chunk].T, 1)
-        phi_gram += phi @ phi.T
-    return phi_gram * (x @ x.T)
+def _ntk_kernel(x, w_init, activation):
+    r""":math:`K = (\Phi\Phi^\top)\odot(XX^\top)` with :math:`\Phi_{ir} = \sigma'(w_{0,r}^\top x_i)`: the tangent kernel
+    of :math:`f^L` with unit output weights and scale (:meth:`boundcheck.network.TaylorPoint.ntk_gram`)."""
+    return _unit_linear_point(x, w_init, activation).ntk_gram()
+
+
+def _unit_linear_point(x, w_init, activation):
+    r""":math:`\sum_r\sigma'(w_{0,r}^\top x)(w_r^\top x)` at W = 0:
+    features :math:`\sigma'(w_{0,r}^\top x_i)x_i`."""
+    model = TaylorModel(x, w_init, np.ones(np.shape(w_init)[0]), activation=activation, scale=1.0)
+    return model.at(np.zeros_like(model.w_init), orders=(1,))
 
 
 def ntk_class_sup(x, w_init, w_out, rademacher, *, radius, activation="relu3", kernel=None):
@@ -352,7 +354,7 @@ def ntk_class_sup(x, w_init, w_out, rademacher, *, radius, activation="relu3", k
     x, w_init, w_out, rademacher = _check_inputs(x, w_init, w_out, rademacher)
     validate.signs("w_out", w_out)
     radius = validate.positive("radius", radius)
-    kernel = _ntk_kernel(x, w_init, get_activation(activation)) if kernel is None else kernel
+    kernel = _ntk_kernel(x, w_init, activation) if kernel is None else kernel
     quad = np.einsum("ki,ij,kj->k", rademacher, kernel, rademacher, optimize=True)
     n, m = x.shape[0], w_init.shape[0]
     return radius / (n * math.sqrt(m)) * np.sqrt(np.maximum(quad, 0.0))
@@ -362,9 +364,8 @@ def ntk_class_argmax(x, w_init, w_out, signs_1d, *, radius, activation="relu3"):
     r"""The maximiser :math:`W = R\,G(s)/\|G(s)\|_F` of the NTK-class supremum (tests)."""
     x, w_init, w_out, rademacher = _check_inputs(x, w_init, w_out, signs_1d)
     radius = validate.positive("radius", radius)
-    act = get_activation(activation)
-    n, m = x.shape[0], w_init.shape[0]
-    grad = (act.derivative(x @ w_init.T, 1) * rademacher[0][:, None]).T @ x * (w_out[:, None] / (n * math.sqrt(m)))
+    model = TaylorModel(x, w_init, w_out, activation=activation)
+    grad = model.vjp(np.zeros_like(w_init), rademacher[0] / x.shape[0], orders=(1,))  # G(s) = grad of (1/n) s.f^L
     norm = np.linalg.norm(grad)
     return np.zeros_like(w_init) if norm == 0 else radius * grad / norm
 
@@ -373,12 +374,11 @@ def ntk_trace_bound(x, w_init, *, radius, activation="relu3", kernel=None):
     r"""The Frobenius-norm bound :math:`\frac{R}{n\sqrt m}\sqrt{\mathrm{tr}K} \ge E_s\sup_{\|W\|_F\le R}\dots`."""
     x, w_init, _, _ = _check_inputs(x, w_init)
     radius = validate.positive("radius", radius)
-    act = get_activation(activation)
     n, m = x.shape[0], w_init.shape[0]
     if kernel is not None:
         trace = float(np.trace(kernel))
     else:
-        trace = float(np.sum(act.derivative(x @ w_init.T, 1) ** 2 * np.sum(x**2, axis=1)[:, None]))
+        trace = float(np.sum(_unit_linear_point(x, w_init, activation).gradient_norms()))
     return radius / (n * math.sqrt(m)) * math.sqrt(trace)
 
 
@@ -432,7 +432,7 @@ def ntk_complexity(x, w_init, w_out, rademacher, *, radius, activation="relu3", 
     ``bound`` is the Frobenius-norm (kernel trace) bound :func:`ntk_trace_bound`.
     """
     x, w_init, w_out, rademacher = _check_inputs(x, w_init, w_out, rademacher)
-    kernel = _ntk_kernel(x, w_init, get_activation(activation))
+    kernel = _ntk_kernel(x, w_init, activation)
     per = ntk_class_sup(x, w_init, w_out, rademacher, radius=radius, activation=activation, kernel=kernel)
     exact, interval = mean_interval(per, level)
     bound = ntk_trace_bound(x, w_init, radius=radius, kernel=kernel)

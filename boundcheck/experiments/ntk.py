@@ -1,0 +1,76 @@
+r"""NTK kernels and features: the infinite-width kernel, kernel regression, and the finite-width features.
+
+* :func:`ntk_kernel`: the infinite-width NTK of the first layer,
+  :math:`K(x,x') = x^\top x'\,E_{w}[\sigma'(w^\top x)\sigma'(w^\top x')]`; for
+  :math:`\sigma = \mathrm{relu}^3/6` and :math:`w \sim N(0, B_x^{-2}I)` this is
+  :math:`x^\top x'\,J_2(\theta)/(8\pi)` with Cho & Saul's
+  :math:`J_2(\theta) = 3\sin\theta\cos\theta + (\pi-\theta)(1+2\cos^2\theta)`; :func:`fit_ntk` regresses with it
+  (the learning curves' ``ntk`` learner).
+* :func:`empirical_ntk` and :func:`feature_covariance`: the Gram matrix and the covariance of the
+  finite-width features :math:`\phi(x) = \nabla_W f^L_W(x)` at the initialization, from the model
+  core (:meth:`boundcheck.network.TaylorPoint.ntk_gram`, :meth:`~boundcheck.network.TaylorPoint.jacobian`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as validate
+from ..network import TaylorModel
+
+__all__ = ["ntk_kernel", "fit_ntk", "empirical_ntk", "feature_covariance"]
+
+
+def ntk_kernel(x, z, *, input_radius=1.0):
+    r"""Infinite-width NTK of the first layer for :math:`\sigma = \mathrm{relu}^3/6`, shape (len(x), len(z)).
+
+    :math:`K(x,z) = x^\top z\,E[\mathrm{relu}(u)^2\mathrm{relu}(v)^2]/4` with (u, v) standard
+    normal of correlation :math:`\rho = x^\top z/B_x^2`, and
+    :math:`E[\mathrm{relu}(u)^2\mathrm{relu}(v)^2] = J_2(\theta)/(2\pi)`, :math:`\theta = \arccos\rho`.
+    """
+    x = validate.matrix("x", x)
+    z = validate.matrix("z", z)
+    validate.same_dim("z", z, "x", x)
+    gram = x @ z.T
+    rho = np.clip(gram / input_radius**2, -1.0, 1.0)
+    theta = np.arccos(rho)
+    j2 = 3.0 * np.sin(theta) * rho + (np.pi - theta) * (1.0 + 2.0 * rho**2)
+    return gram * j2 / (8.0 * np.pi)
+
+
+def fit_ntk(x, y, x_test, *, ridge=1e-8):
+    """Kernel ridge regression with :func:`ntk_kernel`; ``ridge`` relative to the mean diagonal."""
+    gram = ntk_kernel(x, x)
+    reg = ridge * float(np.mean(np.diag(gram)))
+    coef = np.linalg.solve(gram + reg * np.eye(len(x)), y)
+    return ntk_kernel(x_test, x) @ coef
+
+
+def _linear_point(x, w_init, w_out, activation):
+    """The linear model :math:`f^L` at :math:`W = 0` (its features do not depend on W)."""
+    model = TaylorModel(x, w_init, w_out, activation=activation)
+    return model.at(np.zeros_like(model.w_init), orders=(1,))
+
+
+def empirical_ntk(x, w_init, w_out, *, activation="relu3"):
+    r"""The finite-width NTK Gram matrix :math:`K_{ij} = \langle\phi(x_i), \phi(x_j)\rangle`, shape (n, n).
+
+    :math:`\phi(x) = \nabla_W f^L_W(x)`, row r :math:`m^{-1/2}a_r\sigma'(w_{0,r}^\top x)x`, so
+    :math:`K = \frac1m(\Phi\Phi^\top)\odot(XX^\top)` with :math:`\Phi_{ir} = \sigma'(w_{0,r}^\top x_i)`.
+    """
+    return _linear_point(x, w_init, w_out, activation).ntk_gram()
+
+
+def feature_covariance(x, w_init, w_out, *, activation="relu3", chunk=4096):
+    r"""The feature covariance :math:`\hat\Sigma = \frac1n\sum_i\phi(x_i)\phi(x_i)^\top`, shape (m d, m d).
+
+    :math:`\phi(x_i) = \nabla_W f^L_W(x_i)` flattened row-major (neuron, then dimension), over
+    chunks of ``chunk`` inputs.
+    """
+    x = validate.matrix("x", x)
+    m, d = np.shape(w_init)
+    cov = np.zeros((m * d, m * d))
+    for start in range(0, x.shape[0], chunk):  # a loop over memory chunks of the inputs
+        phi = _linear_point(x[start:start + chunk], w_init, w_out, activation).jacobian().reshape(-1, m * d)
+        cov += phi.T @ phi
+    return cov / x.shape[0]
