@@ -14,10 +14,11 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from ..convex.bracket import opt_bracket, planted_instance, recompute_loss
+from ..api import claim, exact, worst_case
+from ..convex.bracket import opt_bracket, planted_instance
 from ..data import load_instance
 from ..network import norm_24
-from ..api import claim, exact, worst_case
+from ..numeric.landscape import quadratic_risk
 from . import PACK
 
 __all__ = ["check_opt_bracket", "random_feasible_weights"]
@@ -77,7 +78,7 @@ def check_opt_bracket(*, rng, n_samples=200, width=32, dim=8, radius=None, input
                          activation=activation)
     lower = result.lower + lower_offset
     feasible = float(norm_24(result.w_move)) <= radius
-    upper = recompute_loss(x, y, w_init, w_out, result.w_move, loss=loss, activation=activation) if feasible \
+    upper = quadratic_risk(x, y, w_init, w_out, result.w_move, loss=loss, activation=activation) if feasible \
         else -math.inf
     params = dict(n_samples=x.shape[0], width=w_init.shape[0], dim=x.shape[1], radius=radius, loss=str(loss),
                   solver=solver, status=result.status, rel_gap=result.rel_gap, rank=result.rank,
@@ -87,7 +88,7 @@ def check_opt_bracket(*, rng, n_samples=200, width=32, dim=8, radius=None, input
     bracket = exact(lower, upper, "<=", part="certified lower <= L^Q(W_hat) recomputed at the feasible W_hat",
                     hypotheses={}, params=params)
     weights = random_feasible_weights(w_init.shape[0], x.shape[1], radius, draws, rng=rng)
-    losses = np.array([recompute_loss(x, y, w_init, w_out, w, loss=loss, activation=activation)
+    losses = np.array([quadratic_risk(x, y, w_init, w_out, w, loss=loss, activation=activation)
                        for w in weights])  # a loop over draws, each batched over samples and neurons
     random_check = worst_case(np.full(draws, lower), losses, "<=", labels=["random feasible W"] * draws,
                               part="certified lower <= L^Q(W) at random feasible W", hypotheses={}, params=params)
