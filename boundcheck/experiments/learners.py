@@ -161,6 +161,12 @@ class EigenRegularizer:
         self._bad = vectors[:, bad]  # (m d, |Q_2|)
         self._weight = self.reg * self.top_value
 
+    def middle_share(self, w_move):
+        r"""The share of :math:`\|W\|_F^2` in the middle directions :math:`Q_2`: :math:`\|P_{Q_2}\mathrm{vec}W\|^2/\|W\|_F^2`."""
+        coords = self._bad.T @ w_move.ravel()
+        total = float(np.sum(w_move**2))
+        return float(coords @ coords) / total if total > 0 else 0.0
+
     def __call__(self, w_move):
         coords = self._bad.T @ w_move.ravel()
         value = 0.5 * self._weight * float(coords @ coords)

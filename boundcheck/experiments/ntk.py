@@ -18,7 +18,7 @@ import numpy as np
 from .. import _validate as validate
 from ..network import TaylorModel
 
-__all__ = ["ntk_kernel", "fit_ntk", "empirical_ntk", "feature_covariance"]
+__all__ = ["ntk_kernel", "fit_ntk", "fit_ntk_loo", "empirical_ntk", "feature_covariance"]
 
 
 def ntk_kernel(x, z, *, input_radius=1.0):
@@ -38,12 +38,41 @@ def ntk_kernel(x, z, *, input_radius=1.0):
     return gram * j2 / (8.0 * np.pi)
 
 
-def fit_ntk(x, y, x_test, *, ridge=1e-8):
-    """Kernel ridge regression with :func:`ntk_kernel`; ``ridge`` relative to the mean diagonal."""
-    gram = ntk_kernel(x, x)
+def fit_ntk(x, y, x_test, *, ridge=1e-8, input_radius=None):
+    r"""Kernel ridge regression with :func:`ntk_kernel`; ``ridge`` relative to the mean diagonal.
+
+    ``input_radius`` is the :math:`B_x` of the kernel's initialization :math:`N(0, B_x^{-2}I)`
+    (default :math:`\max_i\|x_i\|`).
+    """
+    radius = float(np.max(np.linalg.norm(x, axis=1))) if input_radius is None else input_radius
+    gram = ntk_kernel(x, x, input_radius=radius)
     reg = ridge * float(np.mean(np.diag(gram)))
     coef = np.linalg.solve(gram + reg * np.eye(len(x)), y)
-    return ntk_kernel(x_test, x) @ coef
+    return ntk_kernel(x_test, x, input_radius=radius) @ coef
+
+
+def fit_ntk_loo(x, y, x_test, *, input_radius=None, ridges=np.logspace(-8, 1, 28)):
+    r"""Kernel ridge regression with :func:`ntk_kernel`, the ridge chosen by leave-one-out error.
+
+    For the hat matrix :math:`H = K(K + \lambda I)^{-1}` the leave-one-out residuals are
+    :math:`(y_i - (Hy)_i)/(1 - H_{ii})`, so one eigendecomposition of K scores every ridge
+    :math:`\lambda` in ``ridges`` (relative to the mean diagonal). Returns ``(predictions, ridge)``.
+    """
+    radius = float(np.max(np.linalg.norm(x, axis=1))) if input_radius is None else input_radius
+    gram = ntk_kernel(x, x, input_radius=radius)
+    scale = float(np.mean(np.diag(gram)))
+    values, vectors = np.linalg.eigh(gram)
+    rotated = vectors.T @ y
+    best = None
+    for ridge in ridges:  # a loop over candidate ridges, each a few matrix-vector products
+        shrink = values / (values + ridge * scale)
+        fitted = vectors @ (shrink * rotated)
+        leverage = np.einsum("ij,j,ij->i", vectors, shrink, vectors)
+        loo = float(np.mean(((y - fitted) / (1.0 - leverage)) ** 2))
+        if best is None or loo < best[0]:
+            best = (loo, float(ridge))
+    coef = vectors @ (rotated / (values + best[1] * scale))
+    return ntk_kernel(x_test, x, input_radius=radius) @ coef, best[1]
 
 
 def _linear_point(x, w_init, w_out, activation):

@@ -52,6 +52,7 @@ PAPER_PACK = "bai-lee-2020"
 #: runs from a source tree whose metadata is not installed.
 BUILTIN_PACKS = {
     PAPER_PACK: "boundcheck.lemmas",
+    "nichani-bai-lee-2022": "boundcheck.packs.nichani2022",
     "experiments": "boundcheck.experiments.curve_cell",
 }
 
