@@ -1,5 +1,6 @@
-"""The trust suite: planted false claims are caught (sensitivity), true claims are not flagged more
-often than their confidence allows (specificity), and results are byte-identical (determinism).
+"""The trust suite: planted false claims are caught (sensitivity), runs of true claims are flagged no
+more often than their level allows (specificity), planted errors on the evidence (power), and
+results are byte-identical (determinism).
 
 The bad-input fuzz of the command line is in tests/test_cli_fuzz.py.
 """
@@ -13,32 +14,33 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from scipy import stats
 
+from boundcheck import api as bc
 from boundcheck.cli import main
-from boundcheck.results import CheckResult
-from boundcheck.run.trust import (PLANTED, Planted, allowed_violation_rate, is_slow, planted_claims, run_planted,
-                              sensitivity, specificity)
+from boundcheck.run import registry, trust
+from boundcheck.run.trust import (PLANTED, Planted, is_slow, planted_claims, plants_for, power_headline, power_table,
+                                  run_planted, run_rates, sensitivity)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNABLE, SKIPPED = planted_claims(include_slow=True)
 FAST = [p for p in RUNNABLE if not is_slow(p)]
 SLOW = [p for p in RUNNABLE if is_slow(p)]
-CHEAP_TRUE = ["Assumption A", "Symmetric init", "Randomized terms", "Equation 4 event"]
 
 
 # -- sensitivity ---------------------------------------------------------------------------------------
 
-def test_the_suite_has_at_least_30_planted_claims():
-    assert len(PLANTED) >= 30
+def test_the_suite_plants_errors_in_every_claim_of_the_battery():
     assert len({(p.label, repr(p.overrides), p.part) for p in PLANTED}) == len(PLANTED)  # no duplicates
-    assert all(p.change for p in PLANTED)
+    assert all(p.change for p in PLANTED) and not SKIPPED
+    battery = {c.label for c in registry.claims().values() if c.battery}
+    assert battery <= {p.label for p in PLANTED} | {"Good directions"}
 
 
 @pytest.mark.parametrize("plant", FAST, ids=[p.name for p in FAST])
 def test_planted_false_claim_is_violated(plant):
     row = run_planted(plant, seed=0)
     assert row["caught"], row
-    assert row["true_violated"] == 0 or row["violated"] > row["true_violated"], row
 
 
 @pytest.mark.slow
@@ -59,51 +61,83 @@ def test_unregistered_plants_are_skipped_and_listed():
 
 def test_a_plant_that_changes_nothing_is_not_caught():
     """The criterion itself can fail: the true claim dressed as a plant is not 'caught'."""
-    row = run_planted(Planted("Assumption A", {"constant": 1.0}, "the true constant"), seed=0)
-    assert row["caught"] is False and row["verdicts"] == "HOLDS"
-    row = run_planted(Planted("Equation 4 event", {"bound_factor": 1.0}, "the true threshold"), seed=0)
-    assert row["caught"] is False
+    assert run_planted(Planted("Assumption A", {"constant": 1.0}, "the true constant"), seed=0)["caught"] is False
+    assert run_planted(Planted("Equation 4 event", {"bound_factor": 1.0}, "the true threshold"), seed=0)["caught"] is False
 
 
-def test_a_plant_naming_a_missing_part_is_an_error():
-    with pytest.raises(RuntimeError, match="no record has a part"):
-        run_planted(Planted("Randomized terms", {}, "x", part="no such part"), seed=0)
+# -- specificity: false alarms per run -----------------------------------------------------------------
+
+def _record(verdict, within=True, claim="c", part="p"):
+    return {"claim": claim, "verdict": verdict, "interval": None,
+            "params": {"part": part, "hypotheses": {"h": within}}}
 
 
-# -- specificity ---------------------------------------------------------------------------------------
+def test_run_rates_count_runs_not_records():
+    runs = [[_record("HOLDS"), _record("VIOLATED"), _record("VIOLATED")],   # one run, two false alarms
+            [_record("HOLDS"), _record("VIOLATED", within=False)],           # outside hypotheses: not counted
+            [_record("INCONCLUSIVE"), _record("HOLDS")],
+            [_record("HOLDS"), _record("HOLDS")]]
+    out = run_rates(runs)
+    assert out["runs"] == 4 and out["runs_with_violated"] == 1 and out["share"] == 0.25
+    assert out["runs_with_violated_outside_hypotheses"] == 1
+    ci = stats.binomtest(1, 4).proportion_ci(confidence_level=0.95, method="exact")
+    assert out["interval"] == pytest.approx([ci.low, ci.high])
+    assert out["violated_per_run"] == pytest.approx(0.75)
 
-def test_allowed_violation_rate():
+
+def test_battery_runs_of_cheap_claims_have_no_false_alarm():
+    labels = ["Assumption A", "Symmetric init", "Randomized terms", "Equation 4 event", "Lemma 5", "Lemma 8"]
+    runs = trust.battery_runs(8, labels=labels)
+    out = run_rates(runs)
+    assert out["runs"] == 8 and out["runs_with_violated"] == 0
+    assert all(r["params"].get("level") is None or r["params"]["level"] < 1 for run in runs for r in run)
+
+
+# -- power: planted errors on the evidence -------------------------------------------------------------
+
+def test_plants_make_the_claim_false_against_the_reference():
     rng = np.random.default_rng(0)
-    sampled = CheckResult.from_samples("c", rng.standard_normal(30), 0.0, "==", level=0.9)
-    assert allowed_violation_rate(sampled) == pytest.approx(0.1)
-    assert allowed_violation_rate(CheckResult.exact("c", 1, 2, "<=", params={"failure_prob": 0.05})) == 0.05
-    assert allowed_violation_rate(CheckResult.exact("c", 1, 2, "<=").to_dict()) == 0.0
+    rec = bc.mean(1.0 + rng.standard_normal(400), 2.0, "<=")
+    kinds = plants_for(rec, 1.0, constant_sizes=(0.1,))
+    assert ("constant", 0.1, "-", pytest.approx(0.9)) in [(k, s, d, v) for k, s, d, v in kinds]
+    assert ("sign", 1.0, "flip", -2.0) in kinds
+    fit = bc.rate([64, 128, 256, 512], [[m**-0.5 for m in (64, 128, 256, 512)]] * 2, -0.25, "<=")
+    kinds = plants_for(fit, -0.5, exponent_sizes=(0.05,))
+    assert kinds == [("exponent", 0.05, "-", pytest.approx(-0.55))]  # a flipped sign (+1/4) is a weaker, true bound
 
 
-def test_specificity_of_cheap_true_claims_small():
-    rows = specificity(CHEAP_TRUE, n_seeds=12)
-    assert [r["claim"] for r in rows] == CHEAP_TRUE
-    for row in rows:
-        assert row["ok"], row
-        assert row["rate"] <= 0.25, row
+def test_power_table_against_a_direct_computation():
+    # runs of one mean record of N(1, 1) draws against the bound 2: the constant plant at size s sets the
+    # bound to t (1 - s), with t the leave-one-out mean of the other runs' left sides
+    rng = np.random.default_rng(1)
+    runs = [[bc.mean(1.0 + rng.standard_normal(200), 2.0, "<=", level=0.99, claim="c").to_dict()] for _ in range(40)]
+    rows = power_table(runs, constant_sizes=(0.05, 0.5), exponent_sizes=())
+    lhs = np.array([r[0]["lhs"] for r in runs])
+    by = {(r["kind"], r["size"]): r for r in rows}
+    for size in (0.05, 0.5):
+        caught = 0
+        for j, run in enumerate(runs):
+            truth = (lhs.sum() - lhs[j]) / (lhs.size - 1)
+            low = run[0]["interval"][0]
+            caught += low > truth * (1 - size)  # VIOLATED: the whole interval above the planted bound
+        assert by[("constant", size)]["caught"] == caught
+    assert by[("constant", 0.5)]["share"] == 1.0 and by[("constant", 0.05)]["share"] < 0.9
+    assert by[("constant", 0.05)]["smallest_caught"] == 0.5
+    head = power_headline(rows)
+    assert head["planted"] == 3 and head["caught_default"] == 2  # constant 0.5 and the sign flip
 
 
-def test_specificity_flags_a_claim_that_is_always_violated(monkeypatch):
-    """The specificity test can fail: a 'true' claim that is always VIOLATED is reported not ok."""
-    from boundcheck.run import registry
+def test_budget_power_plants_at_every_look(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
 
-    claim = registry.get_claim("Assumption A")
-    monkeypatch.setitem(registry._REGISTRY, "Assumption A",
-                        registry.Claim(claim.label, claim.statement, claim.section,
-                                       lambda *, rng: claim.check(rng=rng, constant=0.5)))
-    row = specificity(["Assumption A"], n_seeds=5)[0]
-    assert row["violated"] == 5 and row["exact_violations"] == 5 and not row["ok"]
+    @bc.claim("Noisy mean", statement="E z <= 1", section="test", pack="test-pack", battery=False)
+    def noisy_mean(*, rng, draws=20):
+        return bc.mean(0.5 + rng.standard_normal(draws), 1.0, "<=")
 
-
-@pytest.mark.slow
-def test_specificity_over_200_seeds_of_cheap_true_claims():
-    for row in specificity(CHEAP_TRUE, n_seeds=200):
-        assert row["ok"], row
+    plant = [("constant", 0.5, "-")]  # the bound at 0.25: false by half the mean
+    default = trust.budget_power("Noisy mean", {0: 0.5}, seeds=range(20), budget=1, alpha=0.05, plants=plant)
+    powered = trust.budget_power("Noisy mean", {0: 0.5}, seeds=range(20), budget=31, alpha=0.05, plants=plant)
+    assert default[0]["share"] < 0.5 and powered[0]["share"] >= 0.9
 
 
 # -- determinism ---------------------------------------------------------------------------------------
@@ -134,27 +168,11 @@ def test_same_seed_same_json_bytes_across_processes():
     assert outs[0] == outs[1] and outs[0].startswith(b"[")
 
 
-def test_sweep_json_identical_across_worker_counts(tmp_path):
-    cfg = tmp_path / "cfg.toml"
-    cfg.write_text('[sweep]\nclaim = "Randomized terms"\nseed = 9\nreplicates = 3\n'
-                   '[grid]\nwidth = [16, 32]\n[fixed]\ndraws = 200\nn_samples = 4\ndim = 3\n')
-    texts = []
-    for workers in ("1", "2"):
-        store = tmp_path / f"w{workers}.sqlite"
-        assert _cli(["sweep", str(cfg), "--store", str(store), "--workers", workers])[0] == 0
-        status, out, err = _cli(["table", "--store", str(store), "--format", "json"])
-        assert status == 0, err
-        texts.append(out)
-    assert texts[0] == texts[1]
-    assert len(json.loads(texts[0])) == 2 * 3 * 3  # cells x records per cell
-
-
 def test_trust_command(tmp_path):
-    status, out, err = _cli(["trust", "specificity", "--seeds", "3", "--claim", "Assumption A",
-                             "--claim", "Equation 4 event", "--format", "json"])
+    status, out, err = _cli(["trust", "sensitivity", "--fast", "--format", "json"])
     assert status == 0, err
     rows = json.loads(out)
-    assert [r["claim"] for r in rows] == ["Assumption A", "Equation 4 event"] and all(r["seeds"] == 3 for r in rows)
-    for argv in (["trust", "specificity", "--seeds", "0"], ["trust"], ["trust", "specificity", "--claim", "Lemma 99"]):
+    assert rows and all(r["caught"] for r in rows)
+    for argv in (["trust", "specificity", "--seeds", "0"], ["trust"], ["trust", "power"]):
         status, _, err = _cli(argv)
         assert status == 2 and len(err.strip().splitlines()) == 1, err
