@@ -449,20 +449,30 @@ def exact(lhs, rhs, relation, *, tol=0.0, part=None, hypotheses=None, chance=Non
     return CheckResult(claim, lhs, rhs, relation, _slack(lhs, rhs, relation), verdict, None, params)
 
 
-def worst_case(lhs, rhs, relation, *, tol=0.0, part=None, hypotheses=None, labels=None, params=None, claim=None):
+def worst_case(lhs, rhs, relation, *, tol=0.0, part=None, hypotheses=None, labels=None, relative=False, params=None,
+               claim=None):
     """A "for every point" claim: exact sides at many points, reported at the least-margin one.
 
     ``lhs`` and ``rhs`` hold one value per point (``rhs`` may be one number); ``labels`` (optional)
-    names how each point was found (random draw, trajectory, worst-case search...).
+    names how each point was found (random draw, trajectory, worst-case search...). ``relative``
+    reports the point of least *relative* margin ``margin / (|lhs| + |rhs|)`` (for claims whose
+    sides scale together); the verdict is the same either way (a point with a negative margin has
+    a negative relative margin).
     """
     lhs = np.atleast_1d(np.asarray(lhs, dtype=np.float64))
     rhs = np.broadcast_to(np.asarray(rhs, dtype=np.float64), lhs.shape)
     if lhs.size == 0:
         raise ValueError("worst_case needs at least one point")
-    slack = np.where(np.isnan(lhs) | np.isnan(rhs), -np.inf, _slack(lhs, rhs, relation))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slack = _slack(lhs, rhs, relation)
+        if relative:
+            slack = slack / (np.abs(lhs) + np.abs(rhs) + 1e-300)
+    slack = np.where(np.isnan(lhs) | np.isnan(rhs), -np.inf, slack)
     worst = int(np.argmin(slack))
     params = dict(params or {})
     params.update(n_points=int(lhs.size), worst_point=worst)
+    if relative:
+        params["worst_by"] = "relative margin"
     if labels is not None:
         labels = list(labels)
         if len(labels) != lhs.size:

@@ -295,8 +295,9 @@ def for_every(sides, domains, relation, *, rng, draws=16, known=(), gradient=Non
 
     The claim is evaluated at ``draws`` random points of the domain, at the ``known`` points
     (``[(label, point), ...]``) and, with ``search``, at the worst point :func:`search_worst` finds;
-    the record (:func:`boundcheck.results.worst_case`) reports the least-margin point, how it was
-    found, and the smallest margin of each way in ``params["worst_by_way"]``.
+    the record (:func:`boundcheck.results.worst_case`) reports the point of least relative margin
+    (``relative=False`` in ``search_options``: least margin), how it was found, and the smallest
+    (relative) margin of each way in ``params["worst_by_way"]``.
     """
     draws = validate.integer("draws", draws, minimum=0)
     points = [(label, dict(point)) for label, point in known]
@@ -315,7 +316,12 @@ def for_every(sides, domains, relation, *, rng, draws=16, known=(), gradient=Non
         raise ValueError("for_every needs at least one point: draws >= 1, known points or search")
     lhs = np.array([v[0] for v in values])
     rhs = np.array([v[1] for v in values])
-    slack = np.asarray(_slack(lhs, rhs, relation), dtype=float)
+    relative = search_options.get("relative", True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slack = np.asarray(_slack(lhs, rhs, relation), dtype=float)
+        if relative:
+            slack = slack / (np.abs(lhs) + np.abs(rhs) + _TINY)
     extra["worst_by_way"] = {way: float(np.min(slack[[i for i, lab in enumerate(labels) if lab == way]]))
                              for way in dict.fromkeys(labels)}
-    return worst_case(lhs, rhs, relation, tol=tol, part=part, hypotheses=hypotheses, labels=labels, params=extra)
+    return worst_case(lhs, rhs, relation, tol=tol, part=part, hypotheses=hypotheses, labels=labels, relative=relative,
+                      params=extra)

@@ -222,7 +222,7 @@ def test_section3_degenerate_draws_are_inconclusive():
 
 def test_lemma10_holds_worst_case_and_planted_errors_fail():
     rec = _judged(lc.check_lemma10(rng=np.random.default_rng(10)))[0]
-    assert rec.verdict == HOLDS and "closed form" in rec.params["worst_found_by"]
+    assert rec.verdict == HOLDS and rec.params["worst_found_by"].endswith(("(closed form)", "worst-case search"))
     tight = rec.params["tightness"]
     assert 0.05 < tight < 1
     assert _verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=0.9 * tight)) == [VIOLATED]
@@ -238,7 +238,7 @@ def test_lemma11_holds_and_planted_errors_fail():
     assert recs[3].params["faster_by"] > 0.3  # a typical Sigma: |Delta| ~ m^-3/4
     fast = dict(widths=(64, 128, 256, 512, 1024), replicates=8)
     bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=0.5 * recs[1].params["tightness"],
-                                   claimed_exponents=(-0.6, -0.9), **fast))
+                                   claimed_exponents=(-0.7, -0.9), **fast))
     assert [r.verdict for r in bad] == [HOLDS, VIOLATED, VIOLATED, VIOLATED]
     bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=-1.0, claimed_exponents=(-1.0, -1.5),
                                    **fast))

@@ -396,7 +396,7 @@ def test_lemma1_holds_at_defaults():
     assert [identity.verdict, inequality.verdict, exponent.verdict] == [HOLDS] * 3
     assert all(r.within_hypotheses for r in (identity, inequality, exponent))
     assert set(identity.hypotheses) == {hyp.LOSS_CURVATURE, hyp.ASSUMPTION_A, hyp.BALL}
-    assert "adversarial" in " ".join(inequality.params["kinds"]) and "trajectory" in inequality.params["kinds"]
+    assert "worst-case search" in " ".join(inequality.params["kinds"]) and "trajectory" in inequality.params["kinds"]
     assert 0 < inequality.params["tightness"] < 1
     low, high = exponent.interval
     assert -1 - lm.LEMMA1_RATE_MARGIN <= low and high <= -1 + lm.LEMMA1_RATE_MARGIN

@@ -141,12 +141,14 @@ def check_section3_scalings(*, rng, n_samples=64, width=512, dim=8, radius=2.0, 
 @claim("Lemma 10", statement="|f^Q_W(x)| <= (C/2) t B_x^2 ||W||_{2,4}^2 = O(sqrt(d) B_x^2 ||W||_{2,4}^2), every W "
        "and ||x|| <= B_x", section="App. B.2", pack=PACK, hypotheses=(hyp.BALL,))
 def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_radius=1.0, activation="relu3",
-                  draws=8, extremal_points=4, bound_factor=1.0, instance=None):
+                  draws=8, extremal_points=4, bound_factor=1.0, instance=None, search_evals=400):
     r"""Lemma 10: :math:`\max_i|f^Q_W(x_i)| \le \frac C2tB_x^2\|W\|_{2,4}^2` (the proof's constants;
     :math:`t = B_x\max_r\|w_{0,r}\|`, :math:`B_x = \max_i\|x_i\|`), for every W: the worst case over
     ``draws`` random movements of each kind (aligned, random rows, rows on one output sign) and the
     exact maximizers of :math:`\pm f^Q_W(x_i)` over the (2,4)-ball at the first ``extremal_points`` inputs
-    (:func:`boundcheck.numeric.coupling.quadratic_model_extremizer`). ``bound_factor`` rescales the bound.
+    (:func:`boundcheck.numeric.coupling.quadratic_model_extremizer`), and the W a worst-case search finds
+    from the best of them (:func:`boundcheck.numeric.coupling.lemma10_search`: projected gradient on the
+    ratio with the model core's pullback, ``search_evals`` evaluations). ``bound_factor`` rescales the bound.
     With ``instance`` (``x, w_init, w_out`` and optionally ``w_move``) the user's arrays replace the draws.
     """
     if instance is not None:
@@ -162,12 +164,19 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
                                      extremal_points, extremizers)
     if instance is not None and "w_move" in arrays:
         moves, labels = [arrays["w_move"]] + moves, ["the instance's w_move"] + labels
-    lhs, rhs = cpl.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius,
-                                constant=cpl.assumption_constant(activation), activation=activation)
+    constant = cpl.assumption_constant(activation)
+    lhs, rhs = cpl.lemma10_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=constant,
+                                activation=activation)
+    found, search = cpl.lemma10_search(x, w_init, w_out, radius, input_radius=input_radius, constant=constant,
+                                       activation=activation, rng=rng, starts=[moves[int(np.argmax(lhs / rhs))]],
+                                       max_evaluations=search_evals)
+    lhs_s, rhs_s = cpl.lemma10_sides(x, w_init, w_out, [found], input_radius=input_radius, constant=constant,
+                                    activation=activation)
+    lhs, rhs, labels = np.append(lhs, lhs_s), np.append(rhs, rhs_s), labels + ["worst-case search"]
     return worst_case(lhs, bound_factor * rhs, "<=", labels=labels, hypotheses=hyp.inputs_in_ball(x, input_radius),
                       part="max_x |f^Q_W(x)| <= (C/2) t B_x^2 ||W||_{2,4}^2, worst W",
                       params=dict(width=w_init.shape[0], dim=x.shape[1], radius=radius, input_radius=input_radius,
-                                  bound_factor=bound_factor, tightness=float(np.max(lhs / rhs)),
+                                  bound_factor=bound_factor, tightness=float(np.max(lhs / rhs)), search=search,
                                   t=cpl.bound_context(w_init, moves[0], input_radius=input_radius)["t"]))
 
 
@@ -176,11 +185,12 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
        hypotheses=(hyp.BALL,), budget_options=("replicates",))
 def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_radius=1.0, activation="relu3",
                   draws=32, w_draws=4, extremal_points=4, widths=WIDTHS, replicates=12, sweep_samples=32,
-                  bound_factor=1.0, claimed_exponents=(-0.5, -0.25), instance=None):
+                  bound_factor=1.0, claimed_exponents=(-0.5, -0.25), instance=None, search_evals=200):
     r"""Lemma 11 (a) and (b) with the proof's constants, for every W and :math:`\Sigma`, and their rates in m.
 
-    Bounds (worst case over ``w_draws`` random movements of each kind and the closed-form extremizers at the
-    first ``extremal_points`` inputs; :math:`B_x = \max_i\|x_i\|`; ``bound_factor`` rescales both):
+    Bounds (worst case over ``w_draws`` random movements of each kind, the closed-form extremizers at the
+    first ``extremal_points`` inputs and a derivative-free worst-case search from the best of them,
+    ``search_evals`` evaluations each (:func:`boundcheck.numeric.coupling.lemma11_search`); :math:`B_x = \max_i\|x_i\|`; ``bound_factor`` rescales both):
     (a) :math:`\max_iE_\Sigma f^L_{W\Sigma}(x_i)^2` (exact) :math:`\le C^2t^4B_x^2N^2m^{-1/2}`;
     (b) :math:`\max_i\max_\Sigma|\Delta|` over all :math:`2^m` sign patterns (exact: :math:`\Delta` is a sum of
     one-neuron terms) :math:`\le \frac C6B_x^3N^3m^{-1/4}`.
@@ -209,9 +219,19 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
         moves, labels = [arrays["w_move"]] + moves, ["the instance's w_move"] + labels
     sides = cpl.lemma11_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=constant,
                              activation=activation)
+    searches = {}
+    for part, key in (("a", "second"), ("b", "remainder")):  # a worst-case search from the best W of each part
+        best = moves[int(np.argmax(sides[key] / sides[key + "_bound"]))]
+        found, searches[part] = cpl.lemma11_search(x, w_init, w_out, radius, part, input_radius=input_radius,
+                                                   constant=constant, activation=activation, rng=rng, starts=[best],
+                                                   max_evaluations=search_evals)
+        moves.append(found)
+        labels.append(f"worst-case search ({part})")
+    sides = cpl.lemma11_sides(x, w_init, w_out, moves, input_radius=input_radius, constant=constant,
+                             activation=activation)
     met = hyp.inputs_in_ball(x, input_radius)
     base = dict(width=w_init.shape[0], dim=x.shape[1], radius=radius, input_radius=input_radius,
-                bound_factor=bound_factor)
+                bound_factor=bound_factor, search=searches)
     records = [worst_case(sides["second"], bound_factor * sides["second_bound"], "<=", labels=labels, hypotheses=met,
                           part="(a) max_x E_Sigma f^L(x)^2 <= C^2 t^4 B_x^2 ||W||^2 m^-1/2, worst W",
                           params=dict(base, tightness=float(np.max(sides["second"] / sides["second_bound"])))),
@@ -242,10 +262,15 @@ def _lemma11_rates(rng, widths, replicates, claimed, **cell_options):
 
 
 def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, loss, activation, draws, widths,
-                    replicates, sweep_samples, sweep_draws, bound_factor, claimed_exponent, instance, part):
+                    replicates, sweep_samples, sweep_draws, bound_factor, claimed_exponent, instance, part,
+                    search_evals=100):
     r"""Lemmas 12-14: the Monte Carlo mean over :math:`\Sigma` of :func:`boundcheck.numeric.coupling.coupling_samples`
     (a control variate of mean exactly zero subtracted) against the bound with the proof's constants, and
-    the exponent in m of its absolute value, ``"<="`` ``claimed_exponent``."""
+    the exponent in m of its absolute value, ``"<="`` ``claimed_exponent``.
+
+    The bound holds for every W: the W is the one where a worst-case search
+    (:func:`boundcheck.numeric.coupling.coupling_search`, on a few sign draws of its own) finds the ratio
+    largest, from an aligned movement of norm B_w; the record's draws are fresh ones at that W."""
     if instance is not None:  # the user's arrays: the bound record only, no sweep
         arrays = _instance(instance, ("x", "y", "w_init", "w_out", "w_move", "w_star"))
         x, y, w_init, w_out, w_move, w_star = (arrays[k] for k in ("x", "y", "w_init", "w_out", "w_move", "w_star"))
@@ -256,6 +281,8 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
                                   input_radius=validate.positive("input_radius", input_radius), loss=loss, rng=rng)
         x, y, w_init, w_out, w_star = (prob[k] for k in ("x", "y", "w_init", "w_out", "w_star"))
         w_move = cpl.aligned_move(w_out, dim, radius, rng=rng, directions=2)
+        w_move, search = cpl.coupling_search(kind, x, y, w_init, w_out, w_star, radius, start=w_move, rng=rng,
+                                             loss=loss, activation=activation, max_evaluations=search_evals)
     input_radius = hyp.input_radius_of(x)
     signs = cpl.sign_draws(validate.integer("draws", draws, minimum=1), w_init.shape[0], rng=rng)
     samples = cpl.coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
@@ -268,7 +295,7 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
                     params=dict(width=w_init.shape[0], dim=x.shape[1], n_samples=x.shape[0],
                                 radius=float(norm_24(w_move)), input_radius=input_radius, loss=get_loss(loss).name,
                                 bound_factor=bound_factor, unscaled_bound=bound,
-                                tightness=abs(float(np.mean(samples))) / bound,
+                                tightness=abs(float(np.mean(samples))) / bound, search=search,
                                 variance_reduction="exactly mean-zero control variate subtracted"))]
     if len(widths):
         cell = lambda m, g: cpl.coupling_cell(kind, m, g, n_samples=sweep_samples, dim=dim,  # noqa: E731

@@ -21,16 +21,16 @@ Hypotheses (:mod:`boundcheck.hypotheses`), evaluated on the arrays each check us
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from .. import _validate as validate
 from ..activations import check_assumption_a
-from ..api import claim, exact, hyp, mean, rate, worst_case
+from ..api import Ball24, claim, exact, hyp, mean, rate, search_worst, worst_case
 from ..convex.bracket import opt_bracket
 from ..data import load_instance
 from ..network import norm_24, sample_signs
 from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
+from ..numeric.regularizer import corollary3_needed_constant as needed_constant
 from . import PACK
 
 EPS = np.finfo(np.float64).eps
@@ -116,13 +116,6 @@ def _in_ball(radius, *moves):
     return {hyp.IN_BALL_24: all(hyp.in_ball_24(w, radius)[hyp.IN_BALL_24] for w in moves)}
 
 
-def _rescale_into_ball(w, radius):
-    """``w`` shrunk radially (all rows by one factor) onto the ball :math:`\\|W\\|_{2,4} \\le` ``radius``
-    when outside it: a point of the ball, not the Euclidean projection."""
-    norm = norm_24(w)
-    return w if norm <= radius else w * (radius / norm)
-
-
 def _candidates(prob, *, radius, rng, draws, loss, activation, steps=40):
     """W at which the "for all W" claims are evaluated, with how each was found: W_*, random points
     of the ball, aligned movements, and a projected descent trajectory on L^Q."""
@@ -138,45 +131,48 @@ def _candidates(prob, *, radius, rng, draws, loss, activation, steps=40):
     return cands
 
 
-def adversarial_search(objective, basis, *, radius, start, maxfev=300):
-    r"""Maximize ``objective(W)`` over :math:`W = \sum_j c_jB_j` rescaled into :math:`\|W\|_{2,4} \le`
-    ``radius`` (Nelder-Mead on the coefficients c). Returns ``(W, value)``."""
-    basis = np.stack(basis)
-
-    def point(c):
-        return _rescale_into_ball(np.tensordot(c, basis, axes=1), radius)
-
-    res = optimize.minimize(lambda c: -objective(point(c)), start, method="Nelder-Mead",
-                            options=dict(maxfev=maxfev, xatol=1e-6, fatol=1e-12))
-    return point(res.x), -float(res.fun)
-
-
 # --------------------------------------------------------------------------------------------
 # Lemma 1
 
 
 def _lemma1_points(prob, evaluate, *, radius, rng, draws, loss, activation, bound_factor, search_evals):
     """The W at which Lemma 1 is evaluated, with how each was found: the candidates of
-    :func:`_candidates` and two Nelder-Mead searches over a few directions (least slack of the
-    inequality, largest ratio (lhs - rhs_main) / bound)."""
+    :func:`_candidates` and two worst-case searches (:func:`boundcheck.api.search_worst`, derivative-free,
+    ``search_evals`` evaluations each, from the best candidate): the least slack of the inequality, and
+    the largest ratio (lhs - rhs_main) / bound."""
     points = _candidates(prob, radius=radius, rng=rng, draws=draws, loss=loss, activation=activation)
-    m, d = prob["w_init"].shape
-    basis = [prob["w_star"]] + [cpl.random_in_ball(m, d, radius, rng=rng, min_fraction=1.0) for _ in range(4)]
-    basis.append(cpl.aligned_move(prob["w_out"], d, radius, rng=rng))
+    domain = {"w_move": Ball24(prob["w_init"].shape, radius)}
 
-    def least_slack(w):
-        t = evaluate(w)
-        return t["lhs_exact"] - t["rhs_main"] - bound_factor * t["bound"]
+    def inequality(w_move):
+        t = evaluate(w_move)
+        return t["lhs_exact"], t["rhs_main"] + bound_factor * t["bound"]
 
-    def tightness(w):
-        t = evaluate(w)
-        return (t["lhs_exact"] - t["rhs_main"]) / t["bound"] if t["bound"] > 0 else -np.inf
+    def tightness(w_move):
+        t = evaluate(w_move)
+        return t["lhs_exact"] - t["rhs_main"], t["bound"]
 
-    for label, objective in (("adversarial (least slack)", least_slack),
-                             ("adversarial (largest (lhs - rhs_main) / bound)", tightness)):
-        w, _ = adversarial_search(objective, basis, radius=radius, start=np.eye(len(basis))[0], maxfev=search_evals)
-        points.append((label, w))
+    scored = [tightness(w) for _, w in points]
+    best = points[int(np.argmax([a / b if b > 0 else -np.inf for a, b in scored]))][1]
+    for label, sides, relative in (("worst-case search (least slack)", inequality, False),
+                                   ("worst-case search (largest (lhs - rhs_main) / bound)", tightness, True)):
+        found = search_worst(sides, domain, rng=rng, starts=[{"w_move": best}], restarts=1, relative=relative,
+                             max_evaluations=search_evals)
+        points.append((label, found.point["w_move"]))
     return points
+
+
+def _main_part_search(prob, opt, cands, *, radius, loss, activation, rng, evals):
+    r"""The W of the ball where :math:`E_\Sigma\nabla^2L^Q[W_*\Sigma, W_*\Sigma] - \mathrm{rhs\_main}` (the part of
+    (7) that the coupling carries over from Lemma 1, exact) is largest: a derivative-free worst-case search
+    (:func:`boundcheck.api.search_worst`) from the best candidate."""
+    def sides(w_move):
+        t = ls.lemma1_terms(*_data(prob), w_move, prob["w_star"], opt=opt, loss=loss, activation=activation)
+        return t["lhs_exact"] - t["rhs_main"], 0.0
+
+    best = max(cands, key=lambda kw: sides(kw[1])[0])[1]
+    found = search_worst(sides, {"w_move": Ball24(prob["w_init"].shape, radius)}, rng=rng, restarts=0,
+                         starts=[{"w_move": best}], relative=False, max_evaluations=evals)
+    return found.point["w_move"]
 
 
 @claim("Lemma 1", statement="E_Sigma grad^2 L^Q(W)[W_* Sigma, W_* Sigma] <= <grad L^Q(W), W> - 2(L^Q(W) - OPT) "
@@ -190,8 +186,8 @@ def check_lemma1(*, rng, n_samples=256, width=256, dim=16, radius=None, input_ra
 
     At every W: lhs :math:`= E_\Sigma\nabla^2L^Q(W)[W_*\Sigma, W_*\Sigma]` (exact), rhs_main
     :math:`= \langle\nabla L^Q(W), W\rangle - 2(L^Q(W) - \mathrm{OPT})`, OPT :math:`= L^Q(W_*)`.
-    Records, worst case over W drawn in the ball, along descent on :math:`L^Q` and found by two
-    adversarial searches:
+    Records, worst case over W drawn in the ball, along projected descent on :math:`L^Q` and found by
+    two worst-case searches (:func:`boundcheck.api.search_worst`):
 
     1. the identity lhs = rhs_main - 2 gap - 2(OPT - :math:`L^Q(W_*)`) + ``remainder_factor`` * remainder
        (convexity gap :math:`\ge 0`, remainder = term II), to rounding;
@@ -278,8 +274,11 @@ def _worst_candidate(prob, cands, *, opt, loss, activation, rng, select_draws, e
 def check_theorem2(*, rng, n_samples=128, width=256, dim=8, radius=None, input_radius=1.0, loss="logistic",
                    activation="relu3", draws=400, radius_star=None, accuracy=0.25, claimed_sign=1.0,
                    widths=(64, 128, 256, 512, 1024), claimed_exponent=-0.25, candidates=6, replicates=16,
-                   sweep_draws=16, instance=None, failure_prob=FAILURE_PROB):
+                   sweep_draws=16, instance=None, failure_prob=FAILURE_PROB, search_evals=200):
     r"""Theorem 2: (7) by Monte Carlo at the worst W found, and the rate in m of the coupling error.
+
+    The W is the worst (by a small Monte Carlo selection) of the candidates of :func:`_candidates` and
+    the W where a worst-case search (``search_evals`` evaluations) finds (7)'s exact main part largest.
 
     Records:
 
@@ -307,6 +306,9 @@ def check_theorem2(*, rng, n_samples=128, width=256, dim=8, radius=None, input_r
     prob, radius, radius_star = _planted(rng, n_samples, width, dim, radius, radius_star, input_radius, loss)
     opt = ls.quadratic_risk(*_data(prob), prob["w_star"], loss=loss, activation=activation)
     cands = _candidates(prob, radius=radius, rng=rng, draws=candidates, loss=loss, activation=activation)
+    cands.append(("worst-case search (Lemma 1's main part)", _main_part_search(prob, opt, cands, radius=radius,
+                                                                              loss=loss, activation=activation,
+                                                                              rng=rng, evals=search_evals)))
     (kind, w), _ = _worst_candidate(prob, cands, opt=opt, loss=loss, activation=activation, rng=rng,
                                     select_draws=max(8, draws // 8))
     h, _ = ls.theorem2_samples(*_data(prob), w, prob["w_star"], sample_signs(draws, width, rng=rng), opt=opt,
@@ -369,7 +371,8 @@ def _theorem2_instance(instance, *, rng, loss, activation, draws, accuracy, clai
        hypotheses=(hyp.LOSS, hyp.ASSUMPTION_A, hyp.SYMMETRIC, hyp.BALL, hyp.EQUATION4), budget_options=("draws",))
 def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input_radius=1.0, loss="logistic",
                      activation="relu3", draws=400, radius_star=None, accuracy=0.1, claimed_sign=1.0, reg=None,
-                     constant=ls.COROLLARY3_CONSTANT, candidates=6, instance=None, failure_prob=FAILURE_PROB):
+                     constant=ls.COROLLARY3_CONSTANT, candidates=6, instance=None, failure_prob=FAILURE_PROB,
+                     search_evals=300):
     r"""Corollary 3 with :math:`R(W) = \lambda\|W\|_{2,4}^8`: B.5's regularizer step exactly, and the
     corollary by Monte Carlo.
 
@@ -378,7 +381,8 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
     1. :math:`\Delta_\lambda - \Delta_0 = E\nabla^2R[W_*\Sigma', W_*\Sigma'] - 6R \le -R(W) +
        C\lambda\|W_*\|^8_{2,4}` (exact, worst case over the candidate W and over :math:`W = sW_*`),
        C = ``constant`` (B.5: :math:`378\cdot14^3/5^3 \approx 8297.9`); params give the C this
-       :math:`W_*` needs along the ray (a lower bound on what it needs over all W). This algebraic
+       :math:`W_*` needs over all W and along the ray; the candidates include the W a derivative-free
+       worst-case search finds (``search_evals`` evaluations). This algebraic
        step holds for every W: it carries the corollary's standing hypotheses only;
     2. the corollary at the worst W found: the mean of :math:`h(\Sigma) + E\nabla^2R - 6R` against
        :math:`-R(W) + C\lambda\|W_*\|^8_{2,4} +` ``claimed_sign`` * ``accuracy``, also with W in the
@@ -401,6 +405,11 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
     opt = ls.quadratic_risk(*_data(prob), w_star, loss=loss, activation=activation)
     star_term = constant * ls.regularizer(w_star, reg)
     points = cands + [(f"W = s W_*, s = {s:.3g}", s * w_star) for s in np.geomspace(0.05, 3.0, 40)]
+    gap = lambda w_move: (ls.corollary3_regularizer_gap(w_move, w_star, reg),  # noqa: E731
+                          -ls.regularizer(w_move, reg) + star_term)
+    found = search_worst(gap, {"w_move": Ball24(w_star.shape, 3.0 * radius_star)}, rng=rng, restarts=1,
+                         starts=[{"w_move": w_star}], max_evaluations=search_evals)
+    points.append(("worst-case search", found.point["w_move"]))
     lhs = np.array([ls.corollary3_regularizer_gap(w, w_star, reg) for _, w in points])
     rhs = np.array([-ls.regularizer(w, reg) + star_term for _, w in points])
     standing = _standing(prob, loss, activation_hyp, failure_prob)
@@ -412,8 +421,10 @@ def check_corollary3(*, rng, n_samples=128, width=256, dim=8, radius=None, input
                       labels=[label for label, _ in points], hypotheses=standing,
                       part="B.5 regularizer step: Delta_lambda - Delta_0 <= -lambda||W||^8 + C lambda||W_*||^8",
                       params=dict(base, constant_needed_on_ray=ls.corollary3_needed_constant(w_star),
-                                  constant_note="the C this W_* needs along W = s W_* (a lower bound over all W); "
-                                                "B.5's C is attained when W_* has a single nonzero row"))
+                                  constant_needed=needed_constant(w_star, rng=rng)["constant"], search=found.summary(),
+                                  constant_note="the C this W_* needs over all W (a search over the rows' norms, "
+                                                "boundcheck.numeric.regularizer; along W = s W_* only a lower bound); "
+                                                "B.5's C is attained when W_* has a single nonzero row (E4)"))
     extra = lambda w: ls.corollary3_regularizer_gap(w, w_star, reg) + ls.regularizer(w, reg)  # noqa: E731
     (kind, w), _ = _worst_candidate(prob, cands, opt=opt, loss=loss, activation=activation, rng=rng,
                                     select_draws=max(8, draws // 8), extra=extra)

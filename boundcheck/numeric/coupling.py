@@ -624,3 +624,86 @@ def _kth_parts(coefficients, j, *, pair=None):
     c = coefficients[j]
     width = c.shape[1]
     return delta**2 * (c.sum(axis=1) ** 2 - np.sum(c * c, axis=1)) / (width - 1), np.mean(c * c, axis=1) * var
+
+
+# --------------------------------------------------------------------------------------------
+# worst-case searches for the "for every W" bounds of Lemmas 10 and 11
+
+
+def _norm_24_sq_gradient(w_move):
+    r"""Gradient of :math:`\|W\|_{2,4}^2 = (\sum_r\|w_r\|^4)^{1/2}`: rows :math:`2\|w_r\|^2w_r/\|W\|_{2,4}^2`."""
+    sq = np.sum(w_move**2, axis=1, keepdims=True)
+    total = math.sqrt(float(np.sum(sq**2)))
+    return 2.0 * sq * w_move / total if total > 0 else np.zeros_like(w_move)
+
+
+def lemma10_search(x, w_init, w_out, radius, *, input_radius, constant=1.0, activation="relu3", rng, starts=(),
+                   max_evaluations=400):
+    r"""The W of the (2,4)-ball where Lemma 10's ratio :math:`\max_i|f^Q_W(x_i)|/\text{bound}` is largest, by
+    :func:`boundcheck.search.search_worst` with the model core's pullback of :math:`f^Q` (projected gradient,
+    random restarts and the given ``starts``). Returns ``(W, summary of the search)``."""
+    from ..network import TaylorModel
+    from ..search import Ball24, search_worst
+
+    model = TaylorModel(x, w_init, w_out, activation=activation)
+    scale = constant / 2 * init_sup(w_init, input_radius) * input_radius**2
+
+    def sides(w_move):
+        values = model.value(w_move, orders=(2,))
+        return float(np.max(np.abs(values))), scale * float(norm_24(w_move)) ** 2
+
+    def gradient(w_move):
+        point = model.at(w_move, orders=(2,))
+        i = int(np.argmax(np.abs(point.value)))
+        weights = np.zeros_like(point.value)
+        weights[i] = math.copysign(1.0, point.value[i])
+        return {"w_move": point.vjp(weights)}, {"w_move": scale * _norm_24_sq_gradient(w_move)}
+
+    found = search_worst(sides, {"w_move": Ball24(w_init.shape, radius)}, rng=rng, gradient=gradient,
+                         starts=[{"w_move": s} for s in starts], restarts=2, max_evaluations=max_evaluations)
+    return found.point["w_move"], found.summary()
+
+
+def lemma11_search(x, w_init, w_out, radius, part, *, input_radius, constant=1.0, activation="relu3", rng, starts=(),
+                   max_evaluations=300):
+    r"""The W of the (2,4)-ball where Lemma 11's ratio (``part`` "a": :math:`\max_iE_\Sigma f^L(x_i)^2` over its
+    bound; "b": :math:`\max_i\max_\Sigma|\Delta|` over its bound) is largest, by a derivative-free
+    :func:`boundcheck.search.search_worst` from the given ``starts``. Returns ``(W, summary of the search)``."""
+    from ..search import Ball24, search_worst
+
+    def sides(w_move):
+        ctx = bound_context(w_init, w_move, input_radius=input_radius, constant=constant)
+        if part == "a":
+            return float(np.max(linear_second_moment(x, w_init, w_move, activation=activation))), lemma11a_bound(ctx)
+        return (float(np.max(remainder_sup_over_signs(x, w_init, w_out, w_move, activation=activation))),
+                lemma11b_bound(ctx))
+
+    found = search_worst(sides, {"w_move": Ball24(w_init.shape, radius)}, rng=rng,
+                         starts=[{"w_move": s} for s in starts], restarts=1, max_evaluations=max_evaluations)
+    return found.point["w_move"], found.summary()
+
+
+def coupling_search(kind, x, y, w_init, w_out, w_star, radius, *, start, rng, loss="logistic", activation="relu3",
+                    selection_draws=16, max_evaluations=100):
+    r"""The W of the (2,4)-ball where Lemma 12, 13 or 14 (``kind``) is tightest: the ratio of
+    :math:`|\mathrm{mean}|` of :func:`coupling_samples` over ``selection_draws`` fixed sign draws (common
+    random numbers, so the objective is a function of W) to the bound, by a derivative-free
+    :func:`boundcheck.search.search_worst` from ``start``. The caller evaluates the claim at the returned W
+    on fresh draws. Returns ``(W, summary of the search)``; with ``max_evaluations=0``, ``start``."""
+    from ..search import Ball24, search_worst
+
+    if not max_evaluations:
+        return start, None
+    constant = assumption_constant(activation)
+    input_radius = float(np.max(np.linalg.norm(x, axis=1)))
+    signs = sign_draws(selection_draws, w_init.shape[0], rng=rng)
+
+    def sides(w_move):
+        mean = abs(float(np.mean(coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, loss=loss,
+                                                  activation=activation))))
+        return mean, coupling_bound(kind, bound_context(w_init, w_move, w_star, input_radius=input_radius,
+                                                        constant=constant))
+
+    found = search_worst(sides, {"w_move": Ball24(w_init.shape, radius)}, rng=rng, restarts=0,
+                         starts=[{"w_move": start}], max_evaluations=max_evaluations)
+    return found.point["w_move"], found.summary()
