@@ -274,7 +274,7 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
     if instance is not None:  # the user's arrays: the bound record only, no sweep
         arrays = _instance(instance, ("x", "y", "w_init", "w_out", "w_move", "w_star"))
         x, y, w_init, w_out, w_move, w_star = (arrays[k] for k in ("x", "y", "w_init", "w_out", "w_move", "w_star"))
-        widths = ()
+        widths, search = (), None
     else:
         width = validate.even_width("width", width)
         prob = cpl.planted_problem(n_samples, width, dim, radius_star=validate.positive("radius", radius),
