@@ -13,13 +13,32 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from .activations import check_assumption_a, get_activation
-from .data import make_target, sample_inputs
-from .losses import get_loss
-from .network import (linear_model, quadratic_model, randomized_network, symmetric_init, taylor_term,
-                      taylor_terms)
-from .run.registry import claims, run_claim
-from .results import CheckResult
+# The public names are imported on first use (PEP 562), so that ``import boundcheck.cli`` stays light
+# and a Ctrl-C while numpy and scipy load is caught by the command line.
+_PUBLIC = {
+    "check_assumption_a": ".activations", "get_activation": ".activations",
+    "make_target": ".data", "sample_inputs": ".data",
+    "get_loss": ".losses",
+    "linear_model": ".network", "quadratic_model": ".network", "randomized_network": ".network",
+    "symmetric_init": ".network", "taylor_term": ".network", "taylor_terms": ".network",
+    "claims": ".run.registry", "run_claim": ".run.registry",
+    "CheckResult": ".results",
+}
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        import importlib
+
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "CheckResult", "check_assumption_a", "claims", "get_activation", "get_loss", "linear_model", "make_target",

@@ -11,18 +11,15 @@ and turns every bad input into one line on stderr with exit status 2.
 
 from __future__ import annotations
 
+# Only light standard-library modules at import time: numpy, scipy and the commands are imported
+# inside main(), where a Ctrl-C during the imports is caught like any other.
 import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-import tempfile
-
-import numpy as np
-
-from . import commands as _commands_pkg
-from .run.provenance import provenance
-from .report.tables import FORMATS, format_output
+import warnings
 
 __all__ = ["main", "build_parser"]
 
@@ -46,17 +43,25 @@ def _seed(text):
     return value
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that pools, stores and staged files are cleaned up."""
+
+
 def _command_modules():
+    from . import commands as commands_pkg
+
     modules = []
-    for info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
-        modules.append(importlib.import_module(f"{_commands_pkg.__name__}.{info.name}"))
+        modules.append(importlib.import_module(f"{commands_pkg.__name__}.{info.name}"))
     return modules
 
 
 def build_parser():
     """The argument parser with every subcommand found in ``boundcheck.commands``."""
+    from .report.tables import FORMATS
+
     common = _Parser(add_help=False)
     common.add_argument("--seed", type=_seed, default=0, help="seed of the one Generator every draw comes from")
     common.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
@@ -74,62 +79,151 @@ def build_parser():
                              help="run on your own arrays (x, w_init, w_out, and y, w_move, w_star, signs, "
                                   "rademacher where relevant) instead of sampled ones")
         module.add_arguments(cmd)
-        cmd.set_defaults(_run=module.run, _writes_out=getattr(module, "WRITES_OUT", False))
+        cmd.set_defaults(_run=module.run, _writes_out=getattr(module, "WRITES_OUT", False),
+                         _inputs=getattr(module, "input_files", None))
     return parser
 
 
-def _write(text, out):
-    """Write ``text`` to ``out`` atomically (a temporary file renamed), or to stdout."""
-    if out is None:
-        sys.stdout.write(text)
-        return
-    directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"--out: the folder {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".boundcheck-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
+#: Options naming a file a command writes besides --out (dest -> option).
+_SIDE_OUTPUTS = {"plot": "--plot", "save_w": "--save-w"}
+#: Options naming a file a command reads (dest); no output may replace one of them.
+_INPUTS = ("store", "config", "instance")
+
+
+def _stage_outputs(args, outputs):
+    """Check every destination (--out, --plot, --save-w), then point the command at staged temporaries."""
+    from ._files import check_destination, same_file
+
+    targets = [(option, getattr(args, dest)) for dest, option in _SIDE_OUTPUTS.items()
+               if getattr(args, dest, None) is not None]
+    if args.out is not None:
+        targets.insert(0, ("--out", args.out))
+    inputs = list(args._inputs(args)) if args._inputs is not None else [
+        getattr(args, dest) for dest in _INPUTS if isinstance(getattr(args, dest, None), str)]
+    for i, (option, path) in enumerate(targets):
+        check_destination(option, path)
+        for source in inputs:
+            if source and same_file(path, source):
+                raise _validate_error(f"{option} must not be an input of the command; {path!r} is {source!r}")
+        for other, earlier in targets[:i]:
+            if same_file(path, earlier):
+                raise _validate_error(f"{option} and {other} must be different files; both are {path!r}")
+    for dest, option in _SIDE_OUTPUTS.items():
+        if getattr(args, dest, None) is not None:
+            setattr(args, dest, outputs.stage(option, getattr(args, dest)))
+    if args._writes_out and args.out is not None:
+        args.out = outputs.stage("--out", args.out)
+
+
+def _validate_error(message):
+    from ._validate import BoundcheckInputError
+
+    return BoundcheckInputError(message)
+
+
+def _final_paths(obj, names):
+    """``obj`` with every staged temporary file name replaced by its destination."""
+    if isinstance(obj, str):
+        return names.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: _final_paths(v, names) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_final_paths(v, names) for v in obj)
+    return obj
+
+
+def _one_line(message):
+    return " ".join(str(message).split())
+
+
+def _run(argv, outputs):
+    import numpy as np
+
+    from .report.tables import format_output
+    from .run.provenance import provenance
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
+    _stage_outputs(args, outputs)
+    rng = np.random.default_rng(args.seed)
+    output = _final_paths(args._run(args, rng), outputs.temporaries())
+    text = format_output(output, args.format, provenance=provenance(args.seed, params))
+    # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
+    if args.out is not None and not args._writes_out:
+        with open(outputs.stage("--out", args.out), "w") as handle:
             handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        outputs.commit()
+    else:
+        outputs.commit()
+        sys.stdout.write(text)
 
 
 def main(argv=None):
-    """Entry point of the ``boundcheck`` command; returns the exit status."""
+    """Entry point of the ``boundcheck`` command; returns the exit status.
+
+    Every failure is one line on stderr: exit status 2 for bad input and for files or stores that
+    cannot be used, 130 for Ctrl-C, 143 for SIGTERM. Warnings raised while a command runs are
+    printed after it, one line each, and only when it succeeds.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["verify", "--all"] + argv  # a bare `boundcheck [--format F ...]` is the full battery
+    outputs = previous = None
+    caught = []
+    status = 0
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if args.out is not None:  # fail before the work, not after it
-            folder = os.path.dirname(os.path.abspath(args.out))
-            if not os.path.isdir(folder):
-                raise FileNotFoundError(f"--out: the folder {folder!r} does not exist")
-        rng = np.random.default_rng(args.seed)
-        output = args._run(args, rng)
-        params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
-        text = format_output(output, args.format, provenance=provenance(args.seed, params))
-        # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
-        _write(text, None if args._writes_out else args.out)
+        previous = _on_sigterm()
+        from ._files import Outputs
+
+        outputs = Outputs()
+        with warnings.catch_warnings(record=True) as caught:
+            _run(argv, outputs)
     except UsageError as err:
-        print(str(err).replace("\n", " "), file=sys.stderr)
-        return 2
-    except (ValueError, TypeError, OSError, KeyError, ArithmeticError) as err:
-        message = str(err).replace("\n", " ") or type(err).__name__
-        print(f"boundcheck: error: {message}", file=sys.stderr)
-        return 2
+        print(_one_line(err), file=sys.stderr)
+        status = 2
     except MemoryError:
         print("boundcheck: error: the requested sizes do not fit in memory; choose smaller --n, --width, --dim "
               "or --draws", file=sys.stderr)
-        return 2
+        status = 2
     except KeyboardInterrupt:
         print("boundcheck: interrupted", file=sys.stderr)
-        return 130
-    return 0
+        status = 130
+    except _Terminated:
+        print("boundcheck: terminated", file=sys.stderr)
+        status = 143
+    except Exception as err:  # noqa: BLE001 - sorted below: expected kinds are one line, others re-raised
+        if not _expected(err):
+            raise
+        print(f"boundcheck: error: {_one_line(err) or type(err).__name__}", file=sys.stderr)
+        status = 2
+    finally:
+        if outputs is not None:
+            outputs.discard()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if status == 0:
+        for item in caught:
+            print(f"boundcheck: warning: {_one_line(item.message)}", file=sys.stderr)
+    return status
+
+
+def _expected(err):
+    """Errors that are the user's input, files or stores (one line, exit 2), not a bug in boundcheck."""
+    import sqlite3
+
+    return isinstance(err, (ValueError, TypeError, OSError, KeyError, ArithmeticError, sqlite3.Error))
+
+
+def _on_sigterm():
+    """Turn SIGTERM into :class:`_Terminated` in the main thread; returns the previous handler (or None)."""
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (a library caller): leave signals alone
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover
