@@ -357,14 +357,22 @@ def test_a_damaged_store_is_one_line_everywhere(finished_store, tmp_path):
     data[(root - 1) * page:root * page] = b"\xa5" * page  # one damaged page: the records table's root
     with open(store, "wb") as handle:
         handle.write(data)
-    extra = _write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
-    for argv in _readers(store, tmp_path) + [["sweep", extra, "--store", store, "--workers", "1"],
-                                             ["curves", "--store", store, "--resume", "--dim", "4", "--n", "8",
-                                              "--repeats", "1", "--steps", "1", "--n-test", "10"]]:
+    for argv in _readers(store, tmp_path):
         status, _, err = _cli(argv)
         _one_line_exit_2(status, err)
-        assert open(store, "rb").read() == bytes(data)
+        assert open(store, "rb").read() == bytes(data)  # readers never write
     assert not (tmp_path / "f.png").exists()
+    with sqlite3.connect(store) as conn:
+        cells = conn.execute("SELECT sweep, cell, seed FROM cells ORDER BY sweep, cell").fetchall()
+    extra = _write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
+    for argv in (["sweep", extra, "--store", store, "--workers", "1"],
+                 ["curves", "--store", store, "--dim", "4", "--n", "8", "--repeats", "1", "--steps", "1",
+                  "--n-test", "10"]):
+        status, _, err = _cli(argv)
+        _one_line_exit_2(status, err)
+        assert "damaged" in err
+    with sqlite3.connect(store) as conn:  # the failed writes rolled back: the cells are as they were
+        assert conn.execute("SELECT sweep, cell, seed FROM cells ORDER BY sweep, cell").fetchall() == cells
 
 
 @pytest.fixture
