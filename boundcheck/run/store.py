@@ -12,8 +12,11 @@ Tables
     ``config_hash``; a store refuses to mix two different configurations under one name.
 ``cells``
     ``(sweep, cell)`` primary key, ``claim``, ``options`` (JSON), ``replicate``, ``seed``,
-    ``provenance`` (JSON: seed, versions, parameters), ``elapsed`` (seconds; informative only,
-    never part of a result).
+    ``provenance`` (JSON: seed, versions, parameters), ``elapsed`` (NULL since format 2; stores of
+    format 1 kept the seconds here).
+``timings``
+    ``(sweep, cell)`` primary key, ``elapsed``: a cell's wall-clock seconds, kept apart from the
+    results so that two runs of one sweep give identical ``cells`` and ``records`` tables.
 ``records``
     ``(sweep, cell, position)`` primary key and the record's fields: ``claim, lhs, rhs,
     relation, margin, verdict, interval_low, interval_high, params`` (JSON), ``seed`` for queries
@@ -90,6 +93,12 @@ CREATE TABLE IF NOT EXISTS records (
     record TEXT NOT NULL,
     PRIMARY KEY (sweep, cell, position),
     FOREIGN KEY (sweep, cell) REFERENCES cells(sweep, cell)
+);
+CREATE TABLE IF NOT EXISTS timings (
+    sweep TEXT NOT NULL,
+    cell INTEGER NOT NULL,
+    elapsed REAL,
+    PRIMARY KEY (sweep, cell)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -416,7 +425,9 @@ class Store:
                 "INSERT INTO cells (sweep, cell, claim, options, replicate, seed, provenance, elapsed) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (sweep, int(cell), claim, canonical_json(options), int(replicate), int(seed),
-                 canonical_json(provenance), elapsed))
+                 canonical_json(provenance), None))
+            conn.execute("INSERT INTO timings (sweep, cell, elapsed) VALUES (?, ?, ?)",
+                         (sweep, int(cell), None if elapsed is None else float(elapsed)))
             conn.executemany(
                 "INSERT INTO records (sweep, cell, position, claim, lhs, rhs, relation, margin, verdict, "
                 "interval_low, interval_high, params, seed, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -430,13 +441,18 @@ class Store:
     @_sql_errors
     def cells(self, sweep=None):
         """Finished cells as dicts (sweep, cell, claim, options, replicate, seed, provenance, elapsed)."""
-        query = "SELECT sweep, cell, claim, options, replicate, seed, provenance, elapsed FROM cells"
+        if "timings" in self._tables():
+            query = ("SELECT c.sweep, c.cell, c.claim, c.options, c.replicate, c.seed, c.provenance, "
+                     "COALESCE(t.elapsed, c.elapsed) FROM cells c LEFT JOIN timings t ON t.sweep = c.sweep "
+                     "AND t.cell = c.cell")
+        else:  # a store of format 1 opened read-only
+            query = "SELECT c.sweep, c.cell, c.claim, c.options, c.replicate, c.seed, c.provenance, c.elapsed FROM cells c"
         args = ()
         if sweep is not None:
-            query += " WHERE sweep = ?"
+            query += " WHERE c.sweep = ?"
             args = (sweep,)
         out = []
-        for row in self._conn.execute(query + " ORDER BY sweep, cell", args):
+        for row in self._conn.execute(query + " ORDER BY c.sweep, c.cell", args):
             out.append(dict(sweep=row[0], cell=row[1], claim=row[2], options=json.loads(row[3]),
                             replicate=row[4], seed=row[5], provenance=json.loads(row[6]), elapsed=row[7]))
         return out
