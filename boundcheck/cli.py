@@ -102,6 +102,12 @@ def _stage_outputs(args, outputs):
         getattr(args, dest) for dest in _INPUTS if isinstance(getattr(args, dest, None), str)]
     for i, (option, path) in enumerate(targets):
         check_destination(option, path)
+        if option == "--plot":
+            from .report.plots import FIGURE_FORMATS
+
+            if os.path.splitext(path)[1].lower().lstrip(".") not in FIGURE_FORMATS:
+                raise _validate_error(f"--plot must end in one of {', '.join('.' + f for f in FIGURE_FORMATS)} "
+                                      f"(the figure's format); got {path!r}")
         for source in inputs:
             if source and same_file(path, source):
                 raise _validate_error(f"{option} must not be an input of the command; {path!r} is {source!r}")
@@ -144,10 +150,16 @@ def _run(argv, outputs):
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .commands._limits import check
+
+    check(args)  # scales in the sound range, sizes up to what this machine can do
     params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "format")}
     _stage_outputs(args, outputs)
     rng = np.random.default_rng(args.seed)
-    output = _final_paths(args._run(args, rng), outputs.temporaries())
+    from ._validate import float_errors
+
+    with float_errors():  # an overflow or NaN is an error, never a number a verdict is computed from
+        output = _final_paths(args._run(args, rng), outputs.temporaries())
     text = format_output(output, args.format, provenance=provenance(args.seed, params))
     # a command that writes its own --out file (plot: the figure) sets WRITES_OUT = True
     if args.out is not None and not args._writes_out:
@@ -192,6 +204,10 @@ def main(argv=None):
     except _Terminated:
         print("boundcheck: terminated", file=sys.stderr)
         status = 143
+    except FloatingPointError as err:
+        print(f"boundcheck: error: floating-point {_one_line(err)}: the values given are outside the range where "
+              "float64 arithmetic is sound (try scales nearer 1 or smaller sizes)", file=sys.stderr)
+        status = 2
     except Exception as err:  # noqa: BLE001 - sorted below: expected kinds are one line, others re-raised
         if not _expected(err):
             raise

@@ -257,10 +257,12 @@ def run_cell(claim_label, seed, options):
     """Run one cell in this process; return its records as JSON-ready dicts.
 
     Calls the claim's check directly (so any keyword it accepts can be set) with
-    ``rng=numpy.random.default_rng(seed)``. Top-level so worker processes and Dask can pickle it.
+    ``rng=numpy.random.default_rng(seed)``, floating-point errors raised
+    (:func:`boundcheck._validate.float_errors`). Top-level so worker processes and Dask can pickle it.
     """
     claim = get_claim(claim_label)
-    out = claim.check(rng=np.random.default_rng(seed), **options)
+    with validate.float_errors():  # as on the command line: overflow or NaN is an error, in every worker
+        out = claim.check(rng=np.random.default_rng(seed), **options)
     records = out if isinstance(out, list) else [out]
     dicts = []
     for record in records:
