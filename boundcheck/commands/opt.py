@@ -47,7 +47,7 @@ def add_arguments(parser):
 def _instance(args, rng):
     """x, w_init, w_out, y and the radius, from --instance or sampled."""
     if args.instance is not None:
-        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "y"))
+        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "y"), optional=())
         if args.radius is None and args.reg == 0:
             raise validate.BoundcheckInputError("--radius must be given with --instance (the ball of OPT); got none")
         radius = args.radius

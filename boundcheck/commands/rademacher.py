@@ -33,7 +33,7 @@ def run(args, rng):
     ntk_radius = radius if args.ntk_radius is None else validate.positive("ntk_radius", args.ntk_radius)
     given = args.instance is not None
     if given:
-        arrays = load_instance(args.instance, required=("x", "w_init", "w_out"))
+        arrays = load_instance(args.instance, required=("x", "w_init", "w_out"), optional=("rademacher",))
         x, w_init, w_out = arrays["x"], arrays["w_init"], arrays["w_out"]
         signs = arrays.get("rademacher")
         if signs is None:
