@@ -102,13 +102,13 @@ def test_sigkill_while_creating_stores(tmp_path):
     """Kill a process at staggered moments while it creates a store; every file left must open."""
     script = ("import sys; from boundcheck.run.store import open_store\n"
               "with open_store(sys.argv[1]) as s: s.register_sweep('s', {'claim': 'c'}, resume=False)\n")
-    for i in range(6):
+    for i in range(12):
         path = str(tmp_path / f"s{i}.sqlite")
         proc = subprocess.Popen([sys.executable, "-c", script, path], env=ENV)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not os.path.exists(path) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
-        time.sleep(0.002 * i)
+            pass  # busy: the schema is written within milliseconds of the file's creation
+        time.sleep(0.0004 * i)
         proc.kill()
         proc.wait()
         if os.path.exists(path):
