@@ -205,7 +205,7 @@ def kills(folder, n_kills, rng):
     phases = {}
     for phase in ("creation", "cells", "resume"):
         totals = {"kills": 0, "killed_before_exit": 0, "refused": 0, "lost": 0, "duplicated": 0, "different": 0,
-                  "workers_alive_after_5s": 0, "resume_failures": 0}
+                  "workers_seen": 0, "workers_alive_after_5s": 0, "resume_failures": 0}
         for i in range(n_kills):
             store = os.path.join(folder, f"{phase}{i}.sqlite")
             if phase == "resume":  # a partial store first, then kill its resume
@@ -230,6 +230,7 @@ def kills(folder, n_kills, rng):
             proc.wait()
             totals["kills"] += 1
             totals["killed_before_exit"] += proc.returncode == -signal.SIGKILL
+            totals["workers_seen"] += len(workers)
             deadline = time.monotonic() + 5
             while any(_alive(w) for w in workers) and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -64,8 +64,7 @@ SCALES = {"input_radius": ("--input-radius", False), "radius": ("--radius", Fals
 #: Other real options and their ranges: dest -> (option, low, high).
 RANGES = {"move_exponent": ("--move-exponent", -4.0, 4.0), "condition": ("--condition", 1.0, 1e8),
           "noise": ("--noise", 0.0, 1e4), "tol": ("--tol", 1e-12, 1.0), "reg": ("--reg", 0.0, 1e8),
-          "time_limit": ("--time-limit", 0.0, 86400.0), "accuracy": ("--accuracy", 1e-8, 1e8),
-          "claimed_exponent": ("--claimed-exponent", -100.0, 100.0)}
+          "time_limit": ("--time-limit", 0.0, 86400.0), "accuracy": ("--accuracy", 1e-8, 1e8)}
 
 
 def _maximum(command, dest):
