@@ -193,15 +193,20 @@ def _resume(cfg, store):
     return proc.returncode, proc.stderr
 
 
-def kills(folder, n_kills, rng):
+def _reference(folder, name, draws):
+    """The sweep config ``name``.toml (cells of ``draws`` draws) and the rows of its uninterrupted run."""
     from boundcheck.run.sweep import run_sweep
 
-    cfg = os.path.join(folder, "k.toml")
+    cfg = os.path.join(folder, f"{name}.toml")
     with open(cfg, "w") as handle:
-        handle.write(SWEEP.format(draws=40000))
-    reference_path = os.path.join(folder, "reference.sqlite")
+        handle.write(SWEEP.format(draws=draws))
+    reference_path = os.path.join(folder, f"{name}-reference.sqlite")
     run_sweep(cfg, reference_path, workers=1)
-    reference = _store_rows(reference_path)[0]
+    return cfg, _store_rows(reference_path)[0]
+
+
+def kills(folder, n_kills, rng):
+    cfg, reference = _reference(folder, "k", 40000)
     phases = {}
     for phase in ("creation", "cells", "resume"):
         totals = {"kills": 0, "killed_before_exit": 0, "refused": 0, "lost": 0, "duplicated": 0, "different": 0,
@@ -263,12 +268,7 @@ def _wait(condition, timeout):
 def concurrent(folder, n_tries, rng):
     from boundcheck.run.sweep import run_sweep
 
-    cfg = os.path.join(folder, "c.toml")
-    with open(cfg, "w") as handle:
-        handle.write(SWEEP.format(draws=20000))
-    reference_path = os.path.join(folder, "creference.sqlite")
-    run_sweep(cfg, reference_path, workers=1)
-    reference = _store_rows(reference_path)[0]
+    cfg, reference = _reference(folder, "c", 20000)
     totals = {"tries": 0, "finished": 0, "refused_one_line": 0, "other_failures": 0, "tracebacks": 0,
               "integrity_errors": 0, "stores_lost": 0, "lost": 0, "duplicated": 0, "different": 0}
     for i in range(n_tries):

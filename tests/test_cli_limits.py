@@ -1,7 +1,6 @@
 """Every bad input is one line with exit status 2, before any work: sizes have maxima, scales a sound range,
 no verdict is computed from a non-finite number, warnings never come before the error line, Ctrl-C is clean."""
 
-import io
 import os
 import re
 import signal
@@ -9,24 +8,16 @@ import subprocess
 import sys
 import time
 import warnings
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from clihelp import run_cli
 
-from boundcheck.cli import main
 from boundcheck.commands import _limits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
 HUGE = "1" + "0" * 30  # 10**30
-
-
-def _cli(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -56,7 +47,7 @@ def _cli(argv):
 ])
 def test_impossible_requests_fail_at_once_in_one_line(argv, match):
     started = time.process_time()
-    status, out, err = _cli(argv)
+    status, out, err = run_cli(argv)
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "Warning" not in err, err
     assert re.search(match, err), err
@@ -77,7 +68,7 @@ def test_no_verdict_from_a_non_finite_number(monkeypatch):
         return np.float64(1e308) * np.float64(10.0) + x.sum() * 0
 
     monkeypatch.setattr(opnorm, "covariance_opnorm", overflowing)
-    status, out, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--format", "json"])
+    status, out, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--format", "json"])
     assert status == 2 and out == "" and err.count("\n") == 1
     assert "floating-point overflow" in err
 
@@ -93,10 +84,10 @@ def test_warnings_come_after_a_success_and_never_before_an_error(monkeypatch):
         return real(args, rng) if args.n_samples > 1 else (_ for _ in ()).throw(ValueError("n too small"))
 
     monkeypatch.setattr(command, "run", warn_then)
-    status, out, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4"])
+    status, out, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4"])
     assert status == 0 and out
     assert err == "boundcheck: warning: a result that deserves a look over two lines\n"
-    status, out, err = _cli(["opnorm", "--n", "1", "--dim", "2", "--trials", "4"])
+    status, out, err = run_cli(["opnorm", "--n", "1", "--dim", "2", "--trials", "4"])
     assert status == 2 and err == "boundcheck: error: n too small\n"
 
 
@@ -107,7 +98,7 @@ def test_extreme_instances_are_one_line(tmp_path):
         np.savez(tmp_path / f"{name}.npz", x=values)
         for argv in (["opnorm", "--instance", str(tmp_path / f"{name}.npz")],
                      ["verify", "Symmetric init", "--instance", str(tmp_path / f"{name}.npz")]):
-            status, out, err = _cli(argv)
+            status, out, err = run_cli(argv)
             assert status == 2 and err.count("\n") == 1 and "Warning" not in err, (name, err)
 
 

@@ -1,30 +1,16 @@
 """Output files of the command line: only regular files are replaced, never an input, keeping their mode;
 every file of a command is written atomically and only when the whole command succeeds."""
 
-import io
 import json
 import os
 import stat
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from clihelp import assert_one_line_exit_2, run_cli
 
 from boundcheck import _files
 from boundcheck._validate import BoundcheckInputError
-from boundcheck.cli import main
-
-
-def _cli(argv, cwd=None):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
-def _one_line_exit_2(status, err):
-    assert status == 2, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
 CHEAP = ["verify", "Symmetric init", "--n", "4", "--width", "4", "--dim", "2", "--format", "json"]
@@ -59,8 +45,8 @@ def test_out_refuses_what_is_not_a_regular_file(tmp_path):
         for option, argv in (("--out", CHEAP + ["--out", str(path)]),
                              ("--plot", ["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(path)]),
                              ("--save-w", ["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(path)])):
-            status, _, err = _cli(argv)
-            _one_line_exit_2(status, err)
+            status, _, err = run_cli(argv)
+            assert_one_line_exit_2(status, err)
             assert option in err, err
     assert sorted(os.listdir(tmp_path)) == before
     assert {p: open(p).read() for p in contents} == contents
@@ -83,22 +69,22 @@ def test_out_must_not_be_an_input(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[sweep]\nclaim = "Equation 4 event"\n[grid]\nwidth = [4]\n')
     store = tmp_path / "s.sqlite"
-    assert _cli(["sweep", str(cfg), "--store", str(store), "--workers", "1"])[0] == 0
+    assert run_cli(["sweep", str(cfg), "--store", str(store), "--workers", "1"])[0] == 0
     before = store.read_bytes()
     for argv in (["sweep", str(cfg), "--store", str(store), "--resume", "--out", str(store)],
                  ["sweep", str(cfg), "--resume", "--out", str(tmp_path / "c.sqlite")],  # the default store
                  ["sweep", str(cfg), "--store", str(store), "--resume", "--out", str(cfg)],
                  ["table", "--store", str(store), "--out", str(store)],
                  ["plot", "--store", str(store), "--x", "width", "--out", str(store)]):
-        status, _, err = _cli(argv)
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(argv)
+        assert_one_line_exit_2(status, err)
     assert store.read_bytes() == before and "claim" in cfg.read_text()
     inst = tmp_path / "i.npz"
     np.savez(inst, x=np.eye(2))
-    status, _, err = _cli(["opnorm", "--instance", str(inst), "--out", str(inst)])
-    _one_line_exit_2(status, err)
-    status, _, err = _cli(["opnorm", "--plot", str(tmp_path / "f.png"), "--out", str(tmp_path / "f.png")])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["opnorm", "--instance", str(inst), "--out", str(inst)])
+    assert_one_line_exit_2(status, err)
+    status, _, err = run_cli(["opnorm", "--plot", str(tmp_path / "f.png"), "--out", str(tmp_path / "f.png")])
+    assert_one_line_exit_2(status, err)
     assert "different files" in err
 
 
@@ -106,18 +92,18 @@ def test_a_replaced_file_keeps_its_mode(tmp_path):
     out = tmp_path / "r.json"
     out.write_text("old\n")
     os.chmod(out, 0o640)
-    assert _cli(CHEAP + ["--out", str(out)])[0] == 0
+    assert run_cli(CHEAP + ["--out", str(out)])[0] == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o640 and json.loads(out.read_text())[0]["claim"] == "Symmetric init"
     os.chmod(out, 0o604)
     plot = tmp_path / "f.png"
     plot.write_bytes(b"old")
     os.chmod(plot, 0o600)
-    assert _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot), "--out", str(out)])[0] == 0
+    assert run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot), "--out", str(out)])[0] == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o604 and stat.S_IMODE(plot.stat().st_mode) == 0o600
     new = tmp_path / "new.json"
     mask = os.umask(0o022)
     try:
-        assert _cli(CHEAP + ["--out", str(new)])[0] == 0
+        assert run_cli(CHEAP + ["--out", str(new)])[0] == 0
     finally:
         os.umask(mask)
     assert stat.S_IMODE(new.stat().st_mode) == 0o644
@@ -134,13 +120,13 @@ def test_a_failed_out_leaves_no_plot_and_the_old_files(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tables, "format_output", full_disk)
-    status, _, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot), "--out", str(out)])
-    _one_line_exit_2(status, err)
-    status, _, err = _cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights),
+    status, _, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot), "--out", str(out)])
+    assert_one_line_exit_2(status, err)
+    status, _, err = run_cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights),
                            "--out", str(out)])
-    _one_line_exit_2(status, err)
-    status, _, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(tmp_path / "g.png")])
-    _one_line_exit_2(status, err)
+    assert_one_line_exit_2(status, err)
+    status, _, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(tmp_path / "g.png")])
+    assert_one_line_exit_2(status, err)
     assert plot.read_bytes() == b"old plot" and weights.read_bytes() == b"old weights"
     assert sorted(os.listdir(tmp_path)) == ["f.png", "w.npz"]
 
@@ -159,20 +145,20 @@ def test_plot_and_save_w_are_written_atomically(tmp_path, monkeypatch):
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(plots, "plot_m_op", half_written)
-    status, _, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot)])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(plot)])
+    assert_one_line_exit_2(status, err)
 
     def savez_fails(handle, **arrays):
         handle.write(b"PK half")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez", savez_fails)
-    status, _, err = _cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights)])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights)])
+    assert_one_line_exit_2(status, err)
     assert plot.read_bytes() == b"old plot" and weights.read_bytes() == b"old weights"
     assert sorted(os.listdir(tmp_path)) == ["f.png", "w.npz"]
     monkeypatch.undo()
-    status, out, err = _cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights),
+    status, out, err = run_cli(["opt", "--n", "10", "--width", "4", "--dim", "2", "--save-w", str(weights),
                              "--format", "json"])
     assert status == 0, err
     assert json.loads(out)["saved_w"] == str(weights)
@@ -181,6 +167,6 @@ def test_plot_and_save_w_are_written_atomically(tmp_path, monkeypatch):
 
 
 def test_plot_needs_a_figure_suffix(tmp_path):
-    status, _, err = _cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(tmp_path / "plot")])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4", "--plot", str(tmp_path / "plot")])
+    assert_one_line_exit_2(status, err)
     assert "--plot must end in one of .png" in err and os.listdir(tmp_path) == []

@@ -1,7 +1,7 @@
 """Stores that survive everything: one-transaction creation, no store lost, one writer at a time,
 canonical cell numbering, recorded versions, workers that die with the sweep, SQLite errors in one line."""
 
-import io
+import importlib.util
 import json
 import os
 import resource
@@ -10,18 +10,21 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from clihelp import assert_one_line_exit_2, run_cli, write
 
-from boundcheck.cli import main
 from boundcheck.run import store as store_module
 from boundcheck.run.store import FORMAT, Store, StoreBusyError, open_store
 from boundcheck.run.sweep import StoreVersionWarning, load_config, make_cells, run_cell, run_sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+_spec = importlib.util.spec_from_file_location("bench_robustness", os.path.join(ROOT, "benchmarks",
+                                                                                "bench_robustness.py"))
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)  # its /proc helpers: the worker processes of a sweep, alive or not
 
 EQ4 = """
 [sweep]
@@ -49,24 +52,6 @@ draws = 200000
 n_samples = 8
 dim = 4
 """
-
-
-def _write(tmp_path, text, name="c.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return str(path)
-
-
-def _cli(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
-def _one_line_exit_2(status, err):
-    assert status == 2, err
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
 
 def _content(path, sweep=None):
@@ -120,23 +105,23 @@ def test_sigkill_while_creating_stores(tmp_path):
 
 def test_a_failing_sweep_keeps_a_store_that_holds_other_results(tmp_path):
     store = str(tmp_path / "s.sqlite")
-    assert run_sweep(load_config(_write(tmp_path, EQ4.format(grid=WIDTH_FIRST))), store, workers=1)["ran"] == 12
+    assert run_sweep(load_config(write(tmp_path, EQ4.format(grid=WIDTH_FIRST))), store, workers=1)["ran"] == 12
     before = _content(store)
-    bad = _write(tmp_path, EQ4.format(grid="width = [7]\n").replace('name = "eq4"', 'name = "other"'), "bad.toml")
-    status, _, err = _cli(["sweep", bad, "--store", store, "--workers", "1"])
-    _one_line_exit_2(status, err)
+    bad = write(tmp_path, EQ4.format(grid="width = [7]\n").replace('name = "eq4"', 'name = "other"'), "bad.toml")
+    status, _, err = run_cli(["sweep", bad, "--store", store, "--workers", "1"])
+    assert_one_line_exit_2(status, err)
     assert os.path.exists(store) and _content(store, "eq4") == before
 
 
 def test_a_failing_sweep_keeps_a_file_it_did_not_create(tmp_path):
     store = tmp_path / "mine.sqlite"
     store.write_bytes(b"")
-    bad = _write(tmp_path, EQ4.format(grid="width = [7]\n"))
-    status, _, err = _cli(["sweep", bad, "--store", str(store), "--workers", "1"])
-    _one_line_exit_2(status, err)
+    bad = write(tmp_path, EQ4.format(grid="width = [7]\n"))
+    status, _, err = run_cli(["sweep", bad, "--store", str(store), "--workers", "1"])
+    assert_one_line_exit_2(status, err)
     assert store.exists()
-    status, _, err = _cli(["sweep", bad, "--store", str(tmp_path / "new.sqlite"), "--workers", "1"])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["sweep", bad, "--store", str(tmp_path / "new.sqlite"), "--workers", "1"])
+    assert_one_line_exit_2(status, err)
     assert not (tmp_path / "new.sqlite").exists()  # a file the failed sweep created itself, still empty
 
 
@@ -144,22 +129,22 @@ def test_a_failing_sweep_keeps_a_file_it_did_not_create(tmp_path):
 
 def test_a_second_sweep_on_a_store_in_use_is_refused_in_one_line(tmp_path):
     store = str(tmp_path / "s.sqlite")
-    cfg = _write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
+    cfg = write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
     with open_store(store) as holder:  # another writer holds the store
         holder.register_sweep("x", {"claim": "c"}, resume=False)
         with pytest.raises(StoreBusyError):
             open_store(store)
-        status, _, err = _cli(["sweep", cfg, "--store", store, "--workers", "1"])
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(["sweep", cfg, "--store", store, "--workers", "1"])
+        assert_one_line_exit_2(status, err)
         assert "another process" in err
         with open_store(store, must_exist=True) as reader:  # readers are not blocked
             assert reader.sweeps() == ["x"]
     assert os.path.exists(store)
-    assert _cli(["sweep", cfg, "--store", store, "--workers", "1"])[0] == 0
+    assert run_cli(["sweep", cfg, "--store", store, "--workers", "1"])[0] == 0
 
 
 def test_concurrent_sweep_processes(tmp_path):
-    cfg = _write(tmp_path, SLOW)
+    cfg = write(tmp_path, SLOW)
     store = str(tmp_path / "s.sqlite")
     first = subprocess.Popen([sys.executable, "-m", "boundcheck", "sweep", cfg, "--store", store, "--workers", "1"],
                              env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -194,8 +179,8 @@ def _stop_after(n):
 
 
 def test_resume_with_the_grid_keys_in_another_order(tmp_path):
-    width_first = _write(tmp_path, EQ4.format(grid=WIDTH_FIRST), "a.toml")
-    dim_first = _write(tmp_path, EQ4.format(grid=DIM_FIRST), "b.toml")
+    width_first = write(tmp_path, EQ4.format(grid=WIDTH_FIRST), "a.toml")
+    dim_first = write(tmp_path, EQ4.format(grid=DIM_FIRST), "b.toml")
     assert [c.options for c in make_cells(load_config(width_first))] == \
         [c.options for c in make_cells(load_config(dim_first))]
     full, cut = str(tmp_path / "full.sqlite"), str(tmp_path / "cut.sqlite")
@@ -223,12 +208,12 @@ def _legacy_store(path, config, order, cells_done):
 
 
 def test_a_store_numbered_in_file_order_keeps_its_numbering(tmp_path):
-    config = load_config(_write(tmp_path, EQ4.format(grid=WIDTH_FIRST)))
+    config = load_config(write(tmp_path, EQ4.format(grid=WIDTH_FIRST)))
     assert list(config.grid) == ["width", "dim"]  # file order, not sorted
     legacy_full, legacy_cut = str(tmp_path / "full.sqlite"), str(tmp_path / "cut.sqlite")
     _legacy_store(legacy_full, config, ["width", "dim"], 12)
     _legacy_store(legacy_cut, config, ["width", "dim"], 5)
-    reordered = load_config(_write(tmp_path, EQ4.format(grid=DIM_FIRST), "b.toml"))
+    reordered = load_config(write(tmp_path, EQ4.format(grid=DIM_FIRST), "b.toml"))
     with pytest.warns(StoreVersionWarning, match="boundcheck 0.0.1"):
         summary = run_sweep(reordered, legacy_cut, workers=1, resume=True)
     assert (summary["skipped"], summary["ran"]) == (5, 7)
@@ -243,7 +228,7 @@ def test_a_store_numbered_in_file_order_keeps_its_numbering(tmp_path):
 
 
 def test_versions_are_recorded_and_a_change_is_one_line_on_resume(tmp_path):
-    cfg = _write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
+    cfg = write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
     store = str(tmp_path / "s.sqlite")
     with pytest.raises(_Stop):
         run_sweep(load_config(cfg), store, workers=1, on_cell=_stop_after(2))
@@ -252,7 +237,7 @@ def test_versions_are_recorded_and_a_change_is_one_line_on_resume(tmp_path):
         assert versions["numpy"] == np.__version__ and "boundcheck" in versions
         assert json.loads(s.meta()["created_with"])["numpy"] == np.__version__
         s.set_sweep_meta("eq4", "versions", dict(versions, numpy="1.0.0"))
-    status, _, err = _cli(["sweep", cfg, "--store", store, "--resume", "--workers", "1"])
+    status, _, err = run_cli(["sweep", cfg, "--store", store, "--resume", "--workers", "1"])
     assert status == 0
     assert err.count("\n") == 1 and err.startswith("boundcheck: warning:") and "numpy 1.0.0" in err
 
@@ -260,11 +245,11 @@ def test_versions_are_recorded_and_a_change_is_one_line_on_resume(tmp_path):
 # -- bad stores and options ------------------------------------------------------------------------------------
 
 def test_an_empty_store_name_is_refused(tmp_path):
-    cfg = _write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
+    cfg = write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
     for command in (["sweep", cfg, "--store", ""], ["table", "--store", ""],
                     ["plot", "--store", "", "--x", "width", "--out", str(tmp_path / "f.png")]):
-        status, _, err = _cli(command)
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(command)
+        assert_one_line_exit_2(status, err)
     assert sorted(os.listdir(tmp_path)) == ["c.toml"]
 
 
@@ -278,46 +263,24 @@ def test_an_empty_store_name_is_refused(tmp_path):
 def test_an_option_of_the_wrong_kind_is_one_line(tmp_path, text, match):
     import re
 
-    status, _, err = _cli(["sweep", _write(tmp_path, text), "--store", str(tmp_path / "s.sqlite"), "--workers", "1"])
-    _one_line_exit_2(status, err)
+    status, _, err = run_cli(["sweep", write(tmp_path, text), "--store", str(tmp_path / "s.sqlite"), "--workers", "1"])
+    assert_one_line_exit_2(status, err)
     assert re.search(match, err), err
 
 
 # -- workers die with the sweep ----------------------------------------------------------------------------------
 
-def _children(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry))
-    return kids
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_the_main_sweep_process(tmp_path, sig):
-    cfg = _write(tmp_path, SLOW)
+    cfg = write(tmp_path, SLOW)
     proc = subprocess.Popen([sys.executable, "-m", "boundcheck", "sweep", cfg, "--store", str(tmp_path / "s.sqlite"),
                              "--workers", "2"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     workers = []
     try:
         deadline = time.monotonic() + 120
         while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            workers = _children(proc.pid)
+            workers = bench._children(proc.pid)
             time.sleep(0.05)
         assert len(workers) == 2, "the sweep did not start two workers"
         proc.send_signal(sig)
@@ -329,16 +292,16 @@ def test_workers_die_with_the_main_sweep_process(tmp_path, sig):
     if sig == signal.SIGTERM:
         assert proc.returncode == 143 and err.strip() == "boundcheck: terminated"
     deadline = time.monotonic() + 30
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+    while any(bench._alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(w) for w in workers)
+    assert not any(bench._alive(w) for w in workers)
 
 
 # -- SQLite errors are one line, exit 2, nothing lost -------------------------------------------------------------
 
 @pytest.fixture
 def finished_store(tmp_path):
-    cfg = _write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
+    cfg = write(tmp_path, EQ4.format(grid=WIDTH_FIRST))
     store = str(tmp_path / "s.sqlite")
     run_sweep(load_config(cfg), store, workers=1)
     return cfg, store
@@ -358,18 +321,18 @@ def test_a_damaged_store_is_one_line_everywhere(finished_store, tmp_path):
     with open(store, "wb") as handle:
         handle.write(data)
     for argv in _readers(store, tmp_path):
-        status, _, err = _cli(argv)
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(argv)
+        assert_one_line_exit_2(status, err)
         assert open(store, "rb").read() == bytes(data)  # readers never write
     assert not (tmp_path / "f.png").exists()
     with sqlite3.connect(store) as conn:
         cells = conn.execute("SELECT sweep, cell, seed FROM cells ORDER BY sweep, cell").fetchall()
-    extra = _write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
+    extra = write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
     for argv in (["sweep", extra, "--store", store, "--workers", "1"],
                  ["curves", "--store", store, "--dim", "4", "--n", "8", "--repeats", "1", "--steps", "1",
                   "--n-test", "10"]):
-        status, _, err = _cli(argv)
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(argv)
+        assert_one_line_exit_2(status, err)
         assert "damaged" in err
     with sqlite3.connect(store) as conn:  # the failed writes rolled back: the cells are as they were
         assert conn.execute("SELECT sweep, cell, seed FROM cells ORDER BY sweep, cell").fetchall() == cells
@@ -392,14 +355,14 @@ def read_only(finished_store):
 def test_a_read_only_store_is_one_line(read_only, tmp_path):
     cfg, store = read_only
     before = open(store, "rb").read()
-    extra = _write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
+    extra = write(tmp_path, EQ4.format(grid="width = [8]\n").replace('name = "eq4"', 'name = "more"'), "more.toml")
     for argv in (["sweep", extra, "--store", store, "--workers", "1"],
                  ["sweep", cfg, "--store", store, "--resume", "--workers", "1"]):
-        status, _, err = _cli(argv)
-        _one_line_exit_2(status, err)
+        status, _, err = run_cli(argv)
+        assert_one_line_exit_2(status, err)
         assert "read-only" in err
     for argv in _readers(store, tmp_path):  # readers still read it
-        assert _cli(argv)[0] == 0
+        assert run_cli(argv)[0] == 0
     assert open(store, "rb").read() == before
 
 
@@ -409,7 +372,7 @@ def _small_files():
 
 
 def test_a_full_disk_is_one_line_and_keeps_the_cells(tmp_path):
-    cfg = _write(tmp_path, EQ4.format(grid="width = [8, 16, 32, 64]\ndim = [2, 3, 4, 5, 6, 7, 8, 9]\n")
+    cfg = write(tmp_path, EQ4.format(grid="width = [8, 16, 32, 64]\ndim = [2, 3, 4, 5, 6, 7, 8, 9]\n")
                  .replace("replicates = 2", "replicates = 4"))
     store = str(tmp_path / "s.sqlite")
     proc = subprocess.run([sys.executable, "-m", "boundcheck", "sweep", cfg, "--store", store, "--workers", "1"],

@@ -49,7 +49,6 @@ import concurrent.futures.process
 import dataclasses
 import inspect
 import itertools
-import json
 import math
 import numbers
 import os
