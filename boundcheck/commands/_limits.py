@@ -23,7 +23,7 @@ import math
 
 from .. import _validate as validate
 
-__all__ = ["MAXIMA", "MAX_ELEMENTS", "MAX_WORK", "check"]
+__all__ = ["MAXIMA", "MAX_ELEMENTS", "MAX_WORK", "check", "check_work"]
 
 #: Entries of the largest array a command may build (2 GiB of float64).
 MAX_ELEMENTS = 2**28
@@ -125,3 +125,16 @@ def _products(args):
             raise validate.BoundcheckInputError(
                 f"the sizes need about {what} = {math.prod(sizes):.2g} multiply-adds; at most {MAX_WORK:.0e} "
                 f"({_TIME}): choose smaller --n, --width, --dim, --draws or --trials")
+
+
+def check_work(what, amount, elements=0):
+    """Refuse a computation of ``amount`` multiply-adds (or an array of ``elements`` entries) beyond the maxima.
+
+    ``what`` names the computation and its cost model, e.g. ``"--plot (16 trials x n x d^2 per point)"``.
+    """
+    if elements > MAX_ELEMENTS:
+        raise validate.BoundcheckInputError(
+            f"{what} needs an array of {elements:.2g} entries; at most {MAX_ELEMENTS} ({_MEMORY}): choose smaller sizes")
+    if amount > MAX_WORK:
+        raise validate.BoundcheckInputError(
+            f"{what} needs about {amount:.2g} multiply-adds; at most {MAX_WORK:.0e} ({_TIME}): choose smaller sizes")

@@ -47,7 +47,6 @@ Safety
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import json
@@ -58,6 +57,11 @@ import stat
 import urllib.parse
 
 from .. import _validate as validate
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no writer lock (one sweep per store is then up to the user)
+    fcntl = None
 
 __all__ = ["Store", "StoreError", "StoreBusyError", "canonical_json", "config_hash", "open_store"]
 
@@ -243,7 +247,8 @@ class Store:
                 os.close(fd)
                 raise validate.BoundcheckInputError(f"store must be a regular file; {self.path!r} is not")
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 raise StoreBusyError(f"store {self.path!r} is being written by another process (another sweep); "
