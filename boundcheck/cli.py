@@ -181,11 +181,12 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["verify", "--all"] + argv  # a bare `boundcheck [--format F ...]` is the full battery
-    outputs = previous = None
+    outputs = previous = memory = None
     caught = []
     status = 0
     try:
         previous = _on_sigterm()
+        memory = _limit_memory()
         from ._files import Outputs
 
         outputs = Outputs()
@@ -218,6 +219,10 @@ def main(argv=None):
             outputs.discard()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if memory is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, memory)
     if status == 0:
         for item in caught:
             print(f"boundcheck: warning: {_one_line(item.message)}", file=sys.stderr)
@@ -229,6 +234,29 @@ def _expected(err):
     import sqlite3
 
     return isinstance(err, (ValueError, TypeError, OSError, KeyError, ArithmeticError, sqlite3.Error))
+
+
+def _limit_memory():
+    """Cap this process's address space at what it uses now plus the memory available, so that a request
+    too large for the machine raises MemoryError (one line) instead of waking the kernel's OOM killer.
+    Returns the previous limits (restored by main), or None where /proc/meminfo is not there."""
+    try:
+        import resource
+
+        with open("/proc/meminfo") as handle:
+            available = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:"))
+        with open("/proc/self/status") as handle:
+            used = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmSize:"))
+        previous = resource.getrlimit(resource.RLIMIT_AS)
+        cap = used + available
+        if previous[0] != resource.RLIM_INFINITY and previous[0] <= cap:
+            return None
+        if previous[1] != resource.RLIM_INFINITY:
+            cap = min(cap, previous[1])
+        resource.setrlimit(resource.RLIMIT_AS, (cap, previous[1]))
+        return previous
+    except (ImportError, OSError, StopIteration, ValueError):
+        return None
 
 
 def _on_sigterm():

@@ -30,8 +30,9 @@ HUGE = "1" + "0" * 30  # 10**30
     (["verify", "Lemma 5", "--n", HUGE], "--n must be an integer between 1 and 200000"),
     (["verify", "Lemma 5", "--width", "100000", "--n", "100000"], "n x m = 100000 x 100000"),
     (["verify", "Randomized terms", "--draws", "10000000"], "--draws must be an integer between 1 and 1000000"),
+    (["verify", "Theorem 6", "--draws", "1000000"], "draws x n = 1000000 x 100 entries for 'Theorem 6'"),
     (["opnorm", "--trials", "1000", "--n", "10000", "--dim", "1000"], "trials x n x d"),
-    (["network", "--n", "100000", "--width", "2000", "--dim", "2000"], "multiply-adds"),
+    (["network", "--n", "6000", "--width", "6000", "--dim", "6000"], "multiply-adds"),
     (["trust", "specificity", "--seeds", HUGE], "--seeds must be an integer between 1 and 100000"),
     (["curves", "--repeats", "1000000"], "--repeats must be an integer between 1 and 1000"),
     (["verify", "Equation 4 event", "--input-radius", "1e-160"], r"--input-radius must be between 1e-08 and 1e\+08"),
@@ -57,7 +58,7 @@ def test_impossible_requests_fail_at_once_in_one_line(argv, match):
 def test_every_maximum_is_in_the_table_and_said():
     for (command, dest), (option, low, high, why) in _limits.MAXIMA.items():
         assert option.startswith("--") and low < high and why
-    assert _limits.MAX_ELEMENTS == 2**28
+    assert _limits.MAX_ELEMENTS == 2**26
 
 
 def test_no_verdict_from_a_non_finite_number(monkeypatch):
@@ -124,3 +125,36 @@ def test_ctrl_c_during_the_imports_is_one_line(library, tmp_path):
     if proc.returncode == 0:  # pragma: no cover - the command finished before the signal
         pytest.skip("the command finished first")
     assert proc.returncode == 130 and err == "boundcheck: interrupted\n", err
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/meminfo"), reason="reads /proc")
+def test_the_address_space_is_capped_while_a_command_runs(monkeypatch):
+    import resource
+
+    from boundcheck.commands import opnorm as command
+
+    seen = []
+    real = command.run
+
+    def record(args, rng):
+        seen.append(resource.getrlimit(resource.RLIMIT_AS))
+        return real(args, rng)
+
+    monkeypatch.setattr(command, "run", record)
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert run_cli(["opnorm", "--n", "8", "--dim", "2", "--trials", "4"])[0] == 0
+    with open("/proc/meminfo") as handle:
+        total = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemTotal:"))
+    assert seen[0][0] != resource.RLIM_INFINITY and seen[0][0] < 4 * total
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # restored for a library caller
+
+
+@pytest.mark.slow
+def test_a_cell_too_large_for_the_machine_is_one_line(tmp_path):
+    """Without the cap this cell would fill the memory and meet the kernel's OOM killer."""
+    cfg = tmp_path / "big.toml"
+    cfg.write_text('[sweep]\nclaim = "Theorem 6"\n[fixed]\ndraws = 1000000\n')
+    proc = subprocess.run([sys.executable, "-m", "boundcheck", "sweep", str(cfg), "--workers", "1"], env=ENV,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "more memory" in proc.stderr
+    assert sorted(os.listdir(tmp_path)) == ["big.toml"]

@@ -10,8 +10,11 @@ functions keep their own (weaker) checks.
 * Every size has a maximum (:data:`MAXIMA`): the largest value for which the command, with its
   other options at their defaults, finishes in about a minute on a 2-core machine, or whose arrays
   alone fill several GiB. Products of sizes are bounded too: :data:`MAX_ELEMENTS` entries in any
-  one array (2 GiB of float64) and :data:`MAX_WORK` multiply-adds in the products of the network
-  (:math:`n\,m\,d` and the like), so that no combination of allowed values runs for hours.
+  one array (512 MiB of float64) and :data:`MAX_WORK` multiply-adds in the products of the network
+  (:math:`n\,m\,d` and the like), so that no combination of allowed values runs for hours. For
+  ``verify`` the sizes not given are each selected claim's defaults. What these models miss (a
+  check that holds many arrays of ``draws x n x m``) meets the command line's cap on the address
+  space: MemoryError, one line, instead of the kernel's OOM killer.
 
 The error says the maximum and why, e.g.
 ``--grid must be an integer between 2 and 100001 (...); got 1000000000000000000000000000000``.
@@ -25,8 +28,8 @@ from .. import _validate as validate
 
 __all__ = ["MAXIMA", "MAX_ELEMENTS", "MAX_WORK", "check", "check_work"]
 
-#: Entries of the largest array a command may build (2 GiB of float64).
-MAX_ELEMENTS = 2**28
+#: Entries of the largest array a command may build (512 MiB of float64; a check holds several at once).
+MAX_ELEMENTS = 2**26
 #: Multiply-adds of the largest product a command may compute (a few minutes at most here).
 MAX_WORK = 2 * 10**11
 
@@ -107,23 +110,51 @@ def check(args):
     _products(args)
 
 
+def _claim_sizes(args):
+    """For ``verify``: the sizes of each selected claim, the given ones over the claim's defaults."""
+    import inspect
+
+    from ..run.registry import claims, get_claim
+
+    if getattr(args, "list", False):
+        return []
+    labels = args.claims if getattr(args, "claims", None) and not args.all else [
+        label for label, claim in claims().items() if claim.battery]
+    sizes = []
+    for label in labels:
+        params = inspect.signature(get_claim(label).check).parameters
+        defaults = {k: p.default for k, p in params.items() if isinstance(p.default, int)}
+        values = {k: _given(args, k) if _given(args, k) is not None else defaults.get(k)
+                  for k in ("n_samples", "width", "dim", "draws")}
+        values["where"] = f" for {label!r} (with its defaults for the sizes not given)"
+        sizes.append(values)
+    return sizes
+
+
 def _products(args):
-    """Bound the arrays and products the sizes imply (given sizes only; a check's defaults are small)."""
-    n, m, d = _given(args, "n_samples"), _given(args, "width"), _given(args, "dim")
-    draws, trials = _given(args, "draws"), _given(args, "trials")
+    """Bound the arrays and products the sizes imply (for ``verify`` with each claim's defaults filled in)."""
+    size_sets = _claim_sizes(args) if getattr(args, "command", None) == "verify" else [
+        {k: _given(args, k) for k in ("n_samples", "width", "dim", "draws")}]
+    for sizes in size_sets:
+        _bound(sizes["n_samples"], sizes["width"], sizes["dim"], sizes["draws"], _given(args, "trials"),
+               sizes.get("where", ""))
+
+
+def _bound(n, m, d, draws, trials, where=""):
     arrays = {"n x m": (n, m), "n x d": (n, d), "m x d": (m, d), "draws x n": (draws, n), "draws x m": (draws, m),
               "trials x n x d": (trials, n, d)}
     for what, sizes in arrays.items():
-        if all(s is not None and s > 0 for s in sizes) and math.prod(sizes) > MAX_ELEMENTS:
+        most = MAX_ELEMENTS
+        if all(s is not None and s > 0 for s in sizes) and math.prod(sizes) > most:
             names = " x ".join(str(s) for s in sizes)
             raise validate.BoundcheckInputError(
-                f"the sizes give an array of {what} = {names} entries; at most {MAX_ELEMENTS} ({_MEMORY}): choose "
-                "smaller --n, --width, --dim, --draws or --trials")
-    work = {"n m d": (n, m, d), "draws n m": (draws, n, m), "trials n d^2": (trials, n, d, d)}
+                f"the sizes give an array of {what} = {names} entries{where}; at most {most} ({_MEMORY}): "
+                "choose smaller --n, --width, --dim, --draws or --trials")
+    work = {"n m d": (n, m, d), "draws n m d": (draws, n, m, d), "trials n d^2": (trials, n, d, d)}
     for what, sizes in work.items():
         if all(s is not None and s > 0 for s in sizes) and math.prod(sizes) > MAX_WORK:
             raise validate.BoundcheckInputError(
-                f"the sizes need about {what} = {math.prod(sizes):.2g} multiply-adds; at most {MAX_WORK:.0e} "
+                f"the sizes need about {what} = {math.prod(sizes):.2g} multiply-adds{where}; at most {MAX_WORK:.0e} "
                 f"({_TIME}): choose smaller --n, --width, --dim, --draws or --trials")
 
 
