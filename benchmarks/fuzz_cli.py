@@ -313,8 +313,9 @@ def make_case(rng, folder, good_store):
     argv = [command]
     common = {"--seed": (["-1", "nan", "1.5", "99999999999999999999", "abc", ""], ["0", "1", "7"]),
               "--format": (FORMATS, ["json", "table"])}
-    if command == "top":
-        return rng.choice([[], ["--version"], ["--help"], ["--nonsense"], ["--format", "xml"], ["", ""], ["\u2603"],
+    if command == "top":  # the bare battery at small sizes (at its defaults it takes ~20 s idle: not fuzz material)
+        return rng.choice([["--n", "8", "--width", "8", "--dim", "3", "--draws", "16", "--format", "json"],
+                           ["--version"], ["--help"], ["--nonsense"], ["--format", "xml"], ["", ""], ["\u2603"],
                            ["verify", "--list"], ["-h"], ["kernel"], ["kernel", "nope"], ["--seed", "-3"]])
     if command == "verify":
         claims = [rng.choice(CHEAP_CLAIMS + ["Lemma 99", "", "--all"])]
@@ -469,6 +470,9 @@ def _start(argv, folder):
         status = 1
     finally:
         try:
+            import atexit
+
+            atexit._run_exitfuncs()  # as the console script's interpreter would at exit (joblib, loky, ...)
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
