@@ -26,7 +26,15 @@ __all__ = [
     "same_dim",
     "signs",
     "finite",
+    "scale",
+    "size",
+    "float_errors",
+    "SCALE_RANGE",
 ]
+
+#: Scales (B_x, B_w, ||beta||, ...) within which the float64 arithmetic of every check is sound: the
+#: networks and bounds raise them to powers up to about 16, which stays far from overflow and underflow.
+SCALE_RANGE = (1e-8, 1e8)
 
 
 class BoundcheckInputError(ValueError):
@@ -166,3 +174,31 @@ def signs(name, value, *, length=None):
     if length is not None and arr.shape[-1] != length:
         raise BoundcheckInputError(f"{name} must have {length} entries on its last axis; got {arr.shape[-1]}")
     return arr
+
+
+def scale(name, value, *, allow_zero=False):
+    """Return ``float(value)`` if it lies in :data:`SCALE_RANGE` (or is 0 when ``allow_zero``)."""
+    value = _real(name, value)
+    low, high = SCALE_RANGE
+    if allow_zero and value == 0:
+        return value
+    if not low <= abs(value) <= high or (value < 0 and not allow_zero):
+        sign = "+-" if allow_zero else ""
+        raise BoundcheckInputError(
+            f"{name} must be {'0 or ' if allow_zero else ''}between {sign}{low:g} and {sign}{high:g} (beyond, "
+            f"float64 arithmetic of the checks overflows or underflows); got {value:g}")
+    return value
+
+
+def size(name, value, *, minimum=1, maximum, why="larger ones do not finish in reasonable time on one machine"):
+    """Return ``int(value)`` if it is an integer in ``[minimum, maximum]``; the error says why the maximum."""
+    value = integer(name, value, minimum=minimum)
+    if value > maximum:
+        raise BoundcheckInputError(f"{name} must be an integer between {minimum} and {maximum} ({why}); got {value}")
+    return value
+
+
+def float_errors():
+    """A context in which floating-point overflow, invalid operations and division by zero raise
+    ``FloatingPointError`` instead of giving inf or NaN: no verdict is computed from such a number."""
+    return np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")

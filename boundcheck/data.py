@@ -236,32 +236,112 @@ def make_target(name, dim, degree=2, *, rng, input_radius=1.0):
 
 INSTANCE_KEYS = {"x": 2, "w_init": 2, "w_out": 1, "y": 1, "w_move": 2, "w_star": 2, "signs": 2, "rademacher": 2}
 
+#: Largest array an ``--instance`` file may declare, in bytes once converted to float64 (256 MiB).
+MAX_INSTANCE_BYTES = 2**28
+#: Largest magnitude of an instance entry (and of x's largest row norm); beyond it float64 products overflow.
+MAX_INSTANCE_VALUE = 1e8
+_REAL_KINDS = "biuf"  # bool, signed and unsigned integers, floats: no complex, datetime, object, text
+
+
+def _unreadable(path, err):
+    reason = " ".join(str(err).split()) or type(err).__name__
+    return validate.BoundcheckInputError(f"instance must be a readable .npz file; {str(path)!r} is not ({reason})")
+
+
+def _npy_header(handle, key):
+    """``(shape, dtype)`` declared by the .npy header at the start of ``handle``, refused if unusable."""
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(handle, max_header_size=10000)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(handle, max_header_size=10000)
+    else:
+        raise validate.BoundcheckInputError(f"instance[{key!r}] has .npy format version {version}; allowed: 1.0, 2.0")
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _REAL_KINDS:
+        raise validate.BoundcheckInputError(
+            f"instance[{key!r}] must hold real numbers (bool, integer or float); its header declares dtype {dtype}")
+    size = 1
+    for n in shape:
+        size *= int(n)
+    if size * max(dtype.itemsize, 8) > MAX_INSTANCE_BYTES:
+        raise validate.BoundcheckInputError(
+            f"instance[{key!r}] must be at most {MAX_INSTANCE_BYTES // 2**20} MiB as float64; its header declares "
+            f"shape {tuple(shape)} ({size * 8 / 2**20:.0f} MiB)")
+    return shape, dtype
+
+
+def _read_npz(path, wanted):
+    """The arrays named in ``wanted`` from the .npz at ``path`` and the names of all its arrays.
+
+    Each member's .npy header (shape and dtype) is checked before a byte of its data is read;
+    members not in ``wanted`` are never decompressed.
+    """
+    import zipfile
+    import zlib
+
+    errors = (zipfile.BadZipFile, zlib.error, EOFError, OSError, UnicodeError, NotImplementedError, RuntimeError,
+              SyntaxError, ValueError, KeyError)
+    try:
+        archive = zipfile.ZipFile(path)
+    except errors as err:
+        raise _unreadable(path, err) from None
+    with archive:
+        members = {info.filename[:-4]: info for info in archive.infolist() if info.filename.endswith(".npy")}
+        arrays = {}
+        for key in wanted:
+            if key not in members:
+                continue
+            try:
+                with archive.open(members[key]) as handle:
+                    _npy_header(handle, key)
+                with archive.open(members[key]) as handle:
+                    arrays[key] = np.lib.format.read_array(handle, allow_pickle=False, max_header_size=10000)
+            except validate.BoundcheckInputError:
+                raise
+            except errors as err:
+                raise _unreadable(path, err) from None
+    return arrays, sorted(members)
+
 
 def load_instance(path, required=("x", "w_init", "w_out"), optional=tuple(INSTANCE_KEYS)):
     """Load and validate the arrays of ``--instance FILE.npz``.
 
     Shapes: ``x`` (n, d), ``w_init`` (m, d), ``w_out`` (m,) of +-1, ``y`` (n,), ``w_move`` and
     ``w_star`` (m, d), ``signs`` (draws, m) of +-1, ``rademacher`` (draws, n) of +-1.
+
+    Only the arrays in ``required`` and ``optional`` are read, each after its header is checked:
+    real dtypes only (no complex, datetime, object or text), at most :data:`MAX_INSTANCE_BYTES`
+    as float64. Entries must be finite and at most :data:`MAX_INSTANCE_VALUE` in magnitude, and
+    ``x`` must not be all zeros (its largest row norm is :math:`B_x`).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"instance must be a path to an .npz file; got {path!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"instance: no such file {str(path)!r}")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: np.array(archive[key]) for key in archive.files}
-    except Exception as err:  # numpy raises several kinds for a file that is not an npz
-        raise validate.BoundcheckInputError(f"instance must be a readable .npz file; {path!r} is not ({err})") from None
+    wanted = [k for k in INSTANCE_KEYS if k in required or k in optional]
+    arrays, names = _read_npz(path, wanted)
     missing = [key for key in required if key not in arrays]
     if missing:
-        raise validate.BoundcheckInputError(f"instance {path!r} must hold arrays {', '.join(missing)}; it holds "
-                                            f"{', '.join(sorted(arrays)) or 'none'}")
+        raise validate.BoundcheckInputError(f"instance {str(path)!r} must hold arrays {', '.join(missing)}; it holds "
+                                            f"{', '.join(names) or 'none'}")
     out = {}
     for key, value in arrays.items():
-        if key not in INSTANCE_KEYS or (key not in required and key not in optional):
-            continue
         name = f"instance[{key!r}]"
-        out[key] = validate.matrix(name, value) if INSTANCE_KEYS[key] == 2 else validate.vector(name, value)
+        with np.errstate(over="ignore", invalid="ignore"):  # float128 beyond float64 becomes inf: refused below
+            out[key] = validate.matrix(name, value) if INSTANCE_KEYS[key] == 2 else validate.vector(name, value)
+        largest = float(np.max(np.abs(out[key])))
+        if largest > MAX_INSTANCE_VALUE:
+            raise validate.BoundcheckInputError(
+                f"{name} entries must be at most {MAX_INSTANCE_VALUE:g} in magnitude (float64 products of larger "
+                f"ones overflow); got {largest:g}")
+    if "x" in out:
+        largest = float(np.max(np.abs(out["x"])))
+        if largest == 0:
+            raise validate.BoundcheckInputError("instance['x'] must not be all zeros (B_x is its largest row norm)")
+        if largest < 1.0 / MAX_INSTANCE_VALUE:
+            raise validate.BoundcheckInputError(
+                f"instance['x'] must have an entry of magnitude >= {1.0 / MAX_INSTANCE_VALUE:g} (B_x, its largest "
+                f"row norm, would underflow in the checks); got largest {largest:g}")
     n = out["x"].shape[0] if "x" in out else None
     m = out["w_init"].shape[0] if "w_init" in out else None
     if "x" in out and "w_init" in out:

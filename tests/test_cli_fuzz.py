@@ -6,6 +6,7 @@ traceback; a failed run leaves no output file (nor a temporary one) behind. Size
 """
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -301,3 +302,31 @@ def test_every_command_rejects_hostile_shared_options(name, uses_instance, tmp_p
         out = str(tmp_path / "out.txt")
         status, _, err = _run([name] + extra, out)
         _assert_clean(status, err, out, allow_success=False)
+
+
+# -- the hostile-invocation generator of benchmarks/fuzz_cli.py ------------------------------------------------------
+
+def _fuzz(cases, seed, timeout):
+    """Run ``cases`` cases of benchmarks/fuzz_cli.py in a fresh process (it forks one child per case)."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "fuzz_cli.py"), "--cases", str(cases),
+                           "--seed", str(seed), "--jobs", "2", "--timeout", str(timeout)],
+                          env=env, capture_output=True, text=True, timeout=cases * timeout + 600)
+    summary = json.loads(proc.stdout)
+    return proc, summary
+
+
+def test_hostile_invocations_sample():
+    """A few seconds of the generated hostile invocations (the >= 2000-case run is marked slow)."""
+    proc, summary = _fuzz(16, seed=7, timeout=60)
+    assert summary["cases"] == 16
+    for key in ("tracebacks", "hangs", "multi_line_errors", "partial_files", "payloads_executed"):
+        assert summary[key] == 0, (key, proc.stderr[-3000:])
+    assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_hostile_invocations_2000():
+    proc, summary = _fuzz(2000, seed=0, timeout=60)
+    for key in ("tracebacks", "hangs", "multi_line_errors", "partial_files", "payloads_executed"):
+        assert summary[key] == 0, (key, proc.stderr[-3000:])

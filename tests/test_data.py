@@ -1,7 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 
 from boundcheck import data
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.parametrize("dist", ["sphere", "hypercube", "anisotropic", "digits"])
@@ -83,3 +87,102 @@ def test_load_instance_validates(tmp_path, rng):
     np.savez(missing, x=np.ones((2, 2)))
     with pytest.raises(ValueError, match="must hold arrays w_init, w_out"):
         data.load_instance(missing)
+
+
+# -- hostile .npz instances: headers checked before loading, only the needed arrays read -----------------------
+
+def _npy(array=None, header=None):
+    import io
+
+    buf = io.BytesIO()
+    if header is None:
+        np.save(buf, array)
+    else:
+        np.lib.format.write_array_header_1_0(buf, header)
+    return buf.getvalue()
+
+
+def _instance_zip(path, members, *, big=None):
+    """An npz from ``members`` (name -> bytes); ``big`` = (name, MiB) streams that many MiB of zeros."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, payload in members.items():
+            archive.writestr(name + ".npy", payload)
+        if big is not None:
+            name, mib = big
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                member.write(_npy(header={"descr": "<f8", "fortran_order": False, "shape": (mib * 2**17,)}))
+                chunk = bytes(2**20)
+                for _ in range(mib):
+                    member.write(chunk)
+    return path
+
+
+def _unit_rows(rng, n=5, d=3):
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_an_unused_member_is_never_decompressed(tmp_path, rng):
+    import subprocess
+    import sys
+
+    path = _instance_zip(tmp_path / "i.npz", {"x": _npy(_unit_rows(rng))}, big=("junk", 256))
+    assert path.stat().st_size < 2 * 2**20  # 256 MiB of zeros, compressed
+    # after the imports, the child may map 150 MiB more: decompressing junk alone would need 256 MiB
+    script = ("import resource, sys; import boundcheck.data as d\n"
+              "vm = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmSize')][0] * 1024\n"
+              "resource.setrlimit(resource.RLIMIT_AS, (vm + 150 * 2**20, resource.RLIM_INFINITY))\n"
+              "x = d.load_instance(sys.argv[1], required=('x',))['x']\n"
+              "print(x.shape[0], d.__file__)\n")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], env=env, capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    count, where = proc.stdout.split()
+    assert count == "5" and where.startswith(ROOT)
+
+
+@pytest.mark.parametrize("header, match", [
+    ({"descr": "<f8", "fortran_order": False, "shape": (2**20, 2**20)}, r"at most 256 MiB.*8388608 MiB"),
+    ({"descr": "<c16", "fortran_order": False, "shape": (5, 3)}, "real numbers.*complex128"),
+    ({"descr": "<M8[s]", "fortran_order": False, "shape": (5, 3)}, "real numbers.*datetime64"),
+    ({"descr": "|O", "fortran_order": False, "shape": (5, 3)}, "real numbers.*object"),
+    ({"descr": "<U3", "fortran_order": False, "shape": (5, 3)}, "real numbers.*<U3"),
+])
+def test_a_member_is_refused_from_its_header(tmp_path, header, match):
+    path = _instance_zip(tmp_path / "i.npz", {"x": _npy(header=header) + b"\0" * 64})
+    with pytest.raises(ValueError, match=match):
+        data.load_instance(path, required=("x",))
+
+
+@pytest.mark.parametrize("x, match", [
+    (np.zeros((5, 3)), "must not be all zeros"),
+    (np.full((5, 3), np.nan), "finite values only"),
+    (np.ones((5, 3)) * 1e200, r"at most 1e\+08 in magnitude"),
+    (np.ones((5, 3)) * 1e-200, "magnitude >= 1e-08"),
+    ((np.ones((5, 3)) + 1j).astype(np.complex64), "real numbers"),
+])
+def test_bad_x_values_are_refused(tmp_path, x, match):
+    np.savez(tmp_path / "i.npz", x=x)
+    with pytest.raises(ValueError, match=match):
+        data.load_instance(tmp_path / "i.npz", required=("x",))
+
+
+def test_real_dtypes_are_read(tmp_path, rng):
+    x = _unit_rows(rng)
+    np.savez(tmp_path / "i.npz", x=x.astype(np.float32), w_out=np.array([1, -1], dtype=np.int8), flag=np.array(True))
+    arrays = data.load_instance(tmp_path / "i.npz", required=("x", "w_out"))
+    assert arrays["x"].dtype == np.float64 and np.allclose(arrays["x"], x, atol=1e-6)
+    assert set(arrays) == {"x", "w_out"}  # flag is not an instance key: never read
+
+
+def test_the_cli_refuses_a_complex_instance_in_one_line(tmp_path, rng, capsys):
+    from boundcheck.cli import main
+
+    np.savez(tmp_path / "i.npz", x=_unit_rows(rng) + 0j)
+    assert main(["opnorm", "--instance", str(tmp_path / "i.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "real numbers" in err and "Warning" not in err

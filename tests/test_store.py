@@ -7,7 +7,7 @@ import pytest
 
 from boundcheck._validate import BoundcheckInputError
 from boundcheck.results import CheckResult, exact, mean, rate
-from boundcheck.run.store import Store, canonical_json, config_hash, open_store
+from boundcheck.run.store import Store, StoreError, canonical_json, config_hash, open_store
 
 CONFIG = {"claim": "Equation 4 event", "name": "s", "seed": 0, "replicates": 1, "grid": {"width": [4]}, "fixed": {}}
 
@@ -50,7 +50,7 @@ def test_a_cell_is_all_or_nothing(tmp_path):
         assert store.finished_cells("s") == set()
         assert store.records() == []
         store.write_cell("s", 0, claim="c", options={}, replicate=0, seed=1, records=records, provenance={})
-        with pytest.raises(sqlite3.IntegrityError):  # a cell is never written twice
+        with pytest.raises(StoreError, match="UNIQUE constraint"):  # a cell is never written twice
             store.write_cell("s", 0, claim="c", options={}, replicate=0, seed=1, records=records, provenance={})
         assert len(store.records()) == len(records)
 
@@ -115,5 +115,5 @@ def test_read_only_store_reads(tmp_path):
         store.write_cell("s", 0, claim="c", options={"width": 4}, replicate=0, seed=3, records=[], provenance={})
     with open_store(path, must_exist=True) as store:
         assert store.finished_cells("s") == {0} and store.sweeps() == ["s"]
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(StoreError, match="read-only"):
             store.write_cell("s", 1, claim="c", options={}, replicate=0, seed=1, records=[], provenance={})

@@ -75,10 +75,11 @@ def test_config_cells_and_options(tmp_path):
     cells = make_cells(config)
     assert len(cells) == config.n_cells == 3 * 2 * 2 * 3
     assert [c.index for c in cells] == list(range(36))
-    # row-major over the grid table, replicates innermost; fixed options in every cell
+    # row-major over the grid keys sorted by name (bound_factor, dim, width), replicates innermost;
+    # fixed options in every cell
     assert cells[0].options == {"failure_prob": 0.1, "width": 8, "dim": 2, "bound_factor": 1.0}
-    assert cells[3].options["bound_factor"] == 0.05 and cells[6].options["dim"] == 3
-    assert cells[12].options["width"] == 16
+    assert cells[3].options["width"] == 16 and cells[9].options["dim"] == 3
+    assert cells[18].options["bound_factor"] == 0.05 and cells[17].options["bound_factor"] == 1.0
     assert [c.replicate for c in cells[:6]] == [0, 1, 2, 0, 1, 2]
 
 
@@ -162,7 +163,7 @@ def test_provenance_is_stored_with_each_cell(tmp_path):
         cells = store.cells("eq4")
     prov = cells[5]["provenance"]
     assert prov["seed"] == cells[5]["seed"] and prov["versions"]["numpy"] == np.__version__
-    assert prov["parameters"]["cell"] == 5 and prov["parameters"]["options"]["width"] == 8
+    assert prov["parameters"]["cell"] == 5 and prov["parameters"]["options"]["width"] == 16
 
 
 class _Stop(Exception):

@@ -18,6 +18,7 @@ from ..experiments.learners import ALL_LEARNERS, LEARNERS
 from ..experiments.problems import TARGETS
 from ..experiments.slides import slides_experiment
 from ..experiments.trajectories import taylor_trajectories
+from ._limits import check_work
 from .samples import _list
 
 NAME = "curves"
@@ -64,11 +65,30 @@ def add_arguments(parser):
     parser.add_argument("--plot", metavar="FILE", help="draw the figure to FILE (.png, .pdf or .svg)")
 
 
+#: Largest dimension and training size of a learning curve (each value of --dim and --n).
+MAX_DIM, MAX_N = 1000, 200_000
+
+
+def _bounded(values, option, maximum):
+    for value in values:
+        if value > maximum:
+            raise validate.BoundcheckInputError(
+                f"{option} values must be at most {maximum} (larger ones do not fit a learning curve in memory and "
+                f"time on one machine); got {value}")
+    return values
+
+
+def _check_cost(n_max, d_max, width, steps):
+    """The fits hold arrays of n x m and n x d and take steps x n x m x d multiply-adds (each fit)."""
+    check_work(f"a learning curve at n = {n_max}, d = {d_max}, m = {width} ({steps} steps of n m d)",
+               steps * n_max * width * d_max, elements=n_max * max(width, d_max))
+
+
 def run(args, rng):
     validate.integer("--jobs", args.jobs, minimum=1, maximum=256)
     if args.experiment == "taylor":
         rates = _list(float, "--learning-rates")(args.learning_rates)
-        dim = _list(int, "--dim")(args.dim)[0] if args.dim else 16
+        dim = _bounded(_list(int, "--dim")(args.dim), "--dim", MAX_DIM)[0] if args.dim else 16
         with working("curves: Taylor trajectories"):
             result = taylor_trajectories(dim=dim, width=args.width or 128,
                                          steps=validate.integer("--steps", args.steps, minimum=1),
@@ -88,7 +108,8 @@ def run(args, rng):
                                  activation=result["activation"], width=result["width"]))
         return rows
     if args.experiment == "slides":
-        dims = _list(int, "--dim")(args.dim or "8,12,16")
+        dims = _bounded(_list(int, "--dim")(args.dim or "8,12,16"), "--dim", MAX_DIM)
+        _check_cost(int(max(dims) ** 1.5) + 1, max(dims), args.width or 64, args.steps)
         models = [validate.choice("--models", v, ALL_LEARNERS) for v in _list(str, "--models")(args.models)]
         with working("curves: slides experiment"):
             rows = slides_experiment(dims, repeats=args.repeats, width=args.width or 64, steps=args.steps,
@@ -105,13 +126,19 @@ def run(args, rng):
             plot_slides(out, args.plot)
         return out
     learners = [validate.choice("learner", v, ALL_LEARNERS) for v in _list(str, "--learners")(args.learners)]
-    dims = _list(int, "--dim")(args.dim or "4,6,8")
-    n_values = _list(int, "--n")(args.n) if args.n else None
+    dims = _bounded(_list(int, "--dim")(args.dim or "4,6,8"), "--dim", MAX_DIM)
+    n_values = _bounded(_list(int, "--n")(args.n), "--n", MAX_N) if args.n else None
     if args.store is None and (args.resume or args.sweep_name is not None):
         raise validate.BoundcheckInputError("--resume and --sweep-name need --store FILE")
     config = cv.curve_sweep_config(learners, args.target, dims, n_values, degree=args.degree, accuracy=args.accuracy,
                                    repeats=args.repeats, width=args.width or 64, steps=args.steps, n_test=args.n_test,
                                    reg=args.reg, top_degree=args.top_degree, name=args.sweep_name, rng=rng)
+    n_grid = config["grid"]["n_samples"]
+    if max(n_grid) > MAX_N:  # the default grid grows like 20 d^(p-1)
+        raise validate.BoundcheckInputError(
+            f"--n values must be at most {MAX_N}; the default grid for --dim {max(dims)} and --degree {args.degree} "
+            f"reaches {max(n_grid)}: give --n or smaller --dim / --degree")
+    _check_cost(max(n_grid), max(dims), args.width or 64, args.steps)
     if args.store is None:
         with working("curves: learning-curve cells"):
             curve_rows = cv.run_curve_cells(config, n_jobs=args.jobs)

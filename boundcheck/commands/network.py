@@ -29,7 +29,7 @@ def add_arguments(parser):
 def run(args, rng):
     max_order = validate.integer("max-order", args.max_order, minimum=0, maximum=12)
     if args.instance:
-        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "w_move"))
+        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "w_move"), optional=())
         x, w_init, w_out, w_move = arrays["x"], arrays["w_init"], arrays["w_out"], arrays["w_move"]
         input_radius = float(np.max(np.linalg.norm(x, axis=1)))
     else:

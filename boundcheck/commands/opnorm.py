@@ -9,6 +9,7 @@ import numpy as np
 from .. import _validate as validate
 from ..data import DISTRIBUTIONS, load_instance
 from ..numeric import opnorm
+from ._limits import check_work
 
 NAME = "opnorm"
 HELP = "M_op = (B_x^-2 E||(1/n) sum x_i x_i^T||_op)^(1/2) (Theorem 6) with a confidence interval and the paper's values"
@@ -54,6 +55,7 @@ def run(args, rng):
     if args.instance is not None:
         out = _instance_result(args.instance, args.trials, level, rng)
     else:
+        check_work("--trials x --n x --dim^2", args.trials * args.n_samples * args.dim**2)
         out = opnorm.estimate_m_op(args.dist, args.n_samples, args.dim, trials=args.trials,
                                    input_radius=args.input_radius, condition=args.condition, level=level, rng=rng)
         out.pop("per_trial")
@@ -65,6 +67,9 @@ def run(args, rng):
         dim = 64 if args.dist == "digits" else args.dim
         n_values = np.unique(np.geomspace(max(4, dim // 2), max(8 * dim, 2 * args.n_samples), 7).astype(int))
         dims = [64] if args.dist == "digits" else [2, 5, 10, 20, 50, 100]
+        check_work("--plot (16 trials x n x d^2 at each of its points)",
+                   len(dists) * 16 * (sum(int(n) * dim**2 for n in n_values) + sum(args.n_samples * d**2 for d in dims)),
+                   elements=16 * int(n_values.max()) * dim)
         subs = rng.spawn(2)
         vs_n = [row for dist in dists for row in opnorm.m_op_sweep(dist, n_values, [dim], trials=16,
                                                                      condition=args.condition, rng=subs[0])]

@@ -40,12 +40,15 @@ def add_arguments(parser):
     parser.add_argument("--time-limit", type=float, default=None, help="seconds for the fast solver")
     parser.add_argument("--save-w", metavar="FILE.npz",
                         help="save the W behind the upper bound (key w_move, with x, w_init, w_out, y)")
+    parser.add_argument("--timings", action="store_true",
+                        help="also report the solver's wall-clock seconds (left out by default, so that two runs "
+                             "with the same seed give identical output)")
 
 
 def _instance(args, rng):
     """x, w_init, w_out, y and the radius, from --instance or sampled."""
     if args.instance is not None:
-        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "y"))
+        arrays = load_instance(args.instance, required=("x", "w_init", "w_out", "y"), optional=())
         if args.radius is None and args.reg == 0:
             raise validate.BoundcheckInputError("--radius must be given with --instance (the ball of OPT); got none")
         radius = args.radius
@@ -63,6 +66,14 @@ def _instance(args, rng):
     return x, w_init, w_out, y, radius, args.target
 
 
+def _without_timings(out):
+    """The report without wall-clock times (they differ between two runs of the same seed)."""
+    out = {k: v for k, v in out.items() if k != "seconds"}
+    if isinstance(out.get("stages"), dict):
+        out["stages"] = {k: v for k, v in out["stages"].items() if not k.endswith("seconds")}
+    return out
+
+
 def run(args, rng):
     tol = validate.positive("tol", args.tol)
     if args.save_w is not None:
@@ -74,9 +85,14 @@ def run(args, rng):
         result = opt_bracket(x, y, w_init, w_out, radius=radius, loss=args.loss, solver=args.solver, tol=tol,
                              reg=args.reg, time_limit=args.time_limit)
     out = result.to_dict()
+    if not getattr(args, "timings", False):
+        out = _without_timings(out)
     out.update(n_samples=int(x.shape[0]), width=int(w_init.shape[0]), dim=int(x.shape[1]), target=source)
     if args.save_w is not None:
-        np.savez(args.save_w, w_move=result.w_move, x=x, w_init=w_init, w_out=w_out, y=y,
-                 radius=np.array(radius), upper=np.array(result.upper))
+        # the exact file named (a file object: savez adds no ".npz"); the command line stages it and renames
+        # it into place only when the whole command succeeds
+        with open(args.save_w, "wb") as handle:
+            np.savez(handle, w_move=result.w_move, x=x, w_init=w_init, w_out=w_out, y=y,
+                     radius=np.array(radius), upper=np.array(result.upper))
         out["saved_w"] = args.save_w
     return out

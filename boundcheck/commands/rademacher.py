@@ -6,6 +6,7 @@ from .. import _validate as validate
 from ..data import DISTRIBUTIONS, load_instance, sample_inputs
 from ..network import symmetric_init
 from ..numeric import rademacher as rad
+from ._limits import check_work
 
 NAME = "rademacher"
 HELP = ("exact empirical Rademacher complexity of F^Q(B_w) (||W||_{2,4} <= B_w) and of the NTK class "
@@ -33,7 +34,7 @@ def run(args, rng):
     ntk_radius = radius if args.ntk_radius is None else validate.positive("ntk_radius", args.ntk_radius)
     given = args.instance is not None
     if given:
-        arrays = load_instance(args.instance, required=("x", "w_init", "w_out"))
+        arrays = load_instance(args.instance, required=("x", "w_init", "w_out"), optional=("rademacher",))
         x, w_init, w_out = arrays["x"], arrays["w_init"], arrays["w_out"]
         signs = arrays.get("rademacher")
         if signs is None:
@@ -42,6 +43,11 @@ def run(args, rng):
         x = sample_inputs(args.dist, args.n_samples, args.dim, input_radius=args.input_radius, rng=rng)
         w_init, w_out = symmetric_init(args.width, args.dim, input_radius=args.input_radius, rng=rng)
         signs = rad.sample_rademacher(validate.integer("draws", args.draws, minimum=2), x.shape[0], rng=rng)
+    n, m, d = x.shape[0], w_init.shape[0], x.shape[1]
+    check_work("the exact complexities (draws x m x (n d^2 + d^3))", signs.shape[0] * m * (n * d**2 + d**3))
+    if args.plot:
+        check_work("--plot (up to 32 draws x m x (n d^2 + d^3) at d = 2 .. 64)",
+                   sum(min(signs.shape[0], 32) * m * (n * k**2 + k**3) for k in (2, 4, 8, 16, 32, 64)))
     quad = rad.quadratic_complexity(x, w_init, w_out, signs, radius=radius, activation=args.activation, level=level)
     ntk = rad.ntk_complexity(x, w_init, w_out, signs, radius=ntk_radius, activation=args.activation, level=level)
     with_draws = given and "rademacher" in arrays

@@ -24,6 +24,15 @@ def add_arguments(parser):
                         help="run the cells on the Dask cluster at ADDRESS (tcp://host:port)")
 
 
+def _store_path(args):
+    return args.store if args.store is not None else os.path.splitext(args.config)[0] + ".sqlite"
+
+
+def input_files(args):
+    """The files this command reads (no --out may replace them): the config and the store."""
+    return [args.config, _store_path(args)]
+
+
 def run(args, rng):
     if args.workers is not None:
         validate.integer("--workers", args.workers, minimum=1, maximum=1024)
@@ -31,6 +40,8 @@ def run(args, rng):
         raise validate.BoundcheckInputError("--workers and --scheduler exclude each other (Dask decides the workers)")
     # the sweep seed is [sweep] seed in the TOML; --seed is used only when the TOML names none
     config = load_config(args.config, default_seed=args.seed)
-    store = args.store if args.store is not None else os.path.splitext(args.config)[0] + ".sqlite"
+    store = _store_path(args)
+    if os.path.exists(store) and os.path.exists(args.config) and os.path.samefile(store, args.config):
+        raise validate.BoundcheckInputError(f"--store must not be the config file; got {store!r}")
     return run_sweep(config, store, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                      progress=sys.stderr.isatty(), config_path=args.config)

@@ -20,8 +20,11 @@ common command-line options (so ``bound_factor`` or ``claimed_mean`` can be swep
 is a finite number, a string, a boolean, or a flat list of them (``widths = [64, 128, 256]`` in
 ``[fixed]``; in ``[grid]`` a list of such lists).
 
-Cells are the grid points in row-major order of the ``[grid]`` table (the first key varies
-slowest), each repeated ``replicates`` times. Cell ``i`` draws from
+Cells are the grid points in row-major order over the ``[grid]`` keys **sorted by name** (the
+first name varies slowest), each repeated ``replicates`` times, so the order of the keys in the
+file changes neither the cells nor the configuration hash. (Stores written before this rule
+numbered cells in file order; resuming one detects that order from its finished cells, records it
+and keeps it, see :func:`run_sweep`.) Cell ``i`` draws from
 ``numpy.random.default_rng(seed_i)`` where ``seed_i`` is a 63-bit integer taken from
 ``SeedSequence(sweep_seed, spawn_key=(i,))`` -- the ``i``-th child of
 ``SeedSequence(sweep_seed).spawn``. A cell's result therefore depends only on the sweep seed and
@@ -31,6 +34,12 @@ with the same options reproduces it.
 Cells run in local worker processes (``workers``), in this process (``workers=1``), or on a
 Dask cluster (``scheduler``); the main process writes each finished cell to the store in one
 transaction, so an interrupted sweep resumed with ``resume=True`` loses and duplicates nothing.
+Local workers die with the main process (``PR_SET_PDEATHSIG`` on Linux and a watchdog thread
+everywhere), ignore Ctrl-C (the main process stops them), and never hold the store's lock.
+
+An option's value must be of the kind of the check's default (a number, a string, a boolean or a
+list); an option whose default is None takes any allowed value, and a cell that fails on it is
+reported in one line naming the cell.
 """
 
 from __future__ import annotations
@@ -43,8 +52,11 @@ import itertools
 import math
 import numbers
 import os
+import signal
 import sys
+import threading
 import time
+import warnings
 
 try:
     import tomllib
@@ -59,12 +71,20 @@ from .registry import get_claim
 from .store import open_store
 
 __all__ = ["SweepConfig", "Cell", "load_config", "parse_config", "cell_seed", "make_cells", "run_cell",
-           "run_sweep"]
+           "run_sweep", "StoreVersionWarning"]
 
 _SECTIONS = ("sweep", "grid", "fixed")
+#: The claim label of a cell that runs the whole battery as one run (:func:`run_cell`).
+BATTERY = "battery"
 _SWEEP_KEYS = ("claim", "name", "seed", "replicates")
 _RESERVED = ("rng", "seed")
 _CONNECT_TIMEOUT = 10  # seconds to reach a Dask scheduler
+_WATCHDOG_PERIOD = 0.25  # seconds between a worker's checks that its parent is alive
+_COMPARED_VERSIONS = ("boundcheck", "numpy")
+
+
+class StoreVersionWarning(UserWarning):
+    """A sweep is resumed with other versions of boundcheck or numpy than it was started with."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,15 +128,30 @@ def _scalar_ok(value):
     return False
 
 
-def _check_option_value(where, key, value):
-    """A cell option is a finite number, a string, a boolean, or a flat list of those (e.g. ``widths``)."""
-    if isinstance(value, list) and value and all(_scalar_ok(v) for v in value):
-        return
-    if not _scalar_ok(value):
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_option_value(where, key, value, default=None):
+    """A cell option is a finite number, a string, a boolean, or a flat list of those (e.g. ``widths``),
+    of the kind of the check's ``default`` when it has one."""
+    if not (isinstance(value, list) and value and all(_scalar_ok(v) for v in value)) and not _scalar_ok(value):
         raise validate.BoundcheckInputError(
-            f"{where}.{key} must hold finite numbers, strings, booleans or flat lists of them; got {shown}")
+            f"{where}.{key} must hold finite numbers, strings, booleans or flat lists of them; got {_shown(value)}")
+    if isinstance(default, bool):
+        kind, ok = "a boolean (true or false)", isinstance(value, bool)
+    elif isinstance(default, numbers.Real):
+        kind, ok = "a number", isinstance(value, numbers.Real) and not isinstance(value, bool)
+    elif isinstance(default, str):
+        kind, ok = "a string", isinstance(value, str)
+    elif isinstance(default, (tuple, list)):
+        kind, ok = "a list", isinstance(value, list)
+    else:
+        return
+    if not ok:
+        raise TypeError(f"{where}.{key} must be {kind}, like its default {_shown(default)}; got {_shown(value)} "
+                        f"({type(value).__name__})")
 
 
 def parse_config(data, *, default_name="sweep", default_seed=0):
@@ -162,10 +197,10 @@ def parse_config(data, *, default_name="sweep", default_seed=0):
                     raise validate.BoundcheckInputError(
                         f"grid.{key} must be a non-empty list of values; got {value!r}")
                 for v in value:
-                    _check_option_value("grid", key, v)
+                    _check_option_value("grid", key, v, accepted[key].default)
                 target[key] = list(value)
             else:
-                _check_option_value("fixed", key, value)
+                _check_option_value("fixed", key, value, accepted[key].default)
                 target[key] = value
     both = set(grid) & set(fixed)
     if both:
@@ -199,9 +234,15 @@ def cell_seed(sweep_seed, index):
     return int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
-def make_cells(config):
-    """Every cell of the sweep, in index order."""
-    keys = list(config.grid)
+def make_cells(config, order=None):
+    """Every cell of the sweep, in index order.
+
+    ``order`` is the sequence of ``[grid]`` keys the cells are numbered by (the first varies
+    slowest); by default the keys sorted by name, which every new sweep uses.
+    """
+    keys = sorted(config.grid) if order is None else list(order)
+    if sorted(keys) != sorted(config.grid):
+        raise validate.BoundcheckInputError(f"order must list the grid keys {sorted(config.grid)}; got {keys}")
     cells = []
     index = 0
     for values in itertools.product(*(config.grid[k] for k in keys)):
@@ -217,12 +258,16 @@ def run_cell(claim_label, seed, options):
     """Run one cell in this process; return its records as JSON-ready dicts.
 
     A cell is a run of its own (:func:`boundcheck.run.runner.run_claims`): any keyword the check
-    accepts can be set, the Generator is ``numpy.random.default_rng(seed)``, and the records are
-    calibrated as one run. Top-level so worker processes and Dask can pickle it.
+    accepts can be set, the Generator is ``numpy.random.default_rng(seed)``, the records are
+    calibrated as one run, and floating-point errors are raised as on the command line
+    (:func:`boundcheck._validate.float_errors`). ``claim_label`` :data:`BATTERY` runs every claim of
+    the battery as one run (the trust suite's runs). Top-level so worker processes and Dask can pickle it.
     """
     from .runner import run_claims
 
-    run = run_claims([claim_label], seed=int(seed), options=options, strict=True)
+    labels = None if claim_label == BATTERY else [claim_label]
+    with validate.float_errors():  # as on the command line: overflow or NaN is an error, in every worker
+        run = run_claims(labels, seed=int(seed), options=options, strict=labels is not None)
     return [record.to_dict() for record in run.records]
 
 
@@ -241,13 +286,17 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
     config : SweepConfig or str
         The configuration, or the path of its TOML file.
     store_path : str
-        The SQLite store (created if missing).
+        The SQLite store (created if missing). It is locked while the sweep runs: a second sweep
+        on the same store is refused at once (:class:`~boundcheck.run.store.StoreBusyError`).
     workers : int, optional
         Local worker processes (default: the number of CPUs). 1 runs the cells in this process.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:port``); the cells run on that cluster.
     resume : bool
         Skip the cells already in the store. Without it, a sweep with finished cells is an error.
+        A resumed sweep keeps the cell numbering it was started with (stores written before cells
+        were numbered in sorted key order keep their file order, detected from their cells), and a
+        :class:`StoreVersionWarning` says when boundcheck or numpy differ from the sweep's start.
     progress : bool
         Show a tqdm progress bar on stderr.
     on_cell : callable, optional
@@ -257,6 +306,9 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
     -------
     dict
         ``sweep, claim, store, cells, skipped, ran, verdicts`` (counts over the records written now).
+
+    A sweep that fails before its first cell removes the store only if it created the file and
+    the file holds no cell; a store that existed before is never removed.
     """
     if isinstance(config, (str, os.PathLike)):
         config_path = config
@@ -265,20 +317,73 @@ def run_sweep(config, store_path, *, workers=None, scheduler=None, resume=False,
         workers = validate.integer("workers", workers, minimum=1, maximum=1024)
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
         raise validate.BoundcheckInputError(f"scheduler must be an address such as tcp://host:8786; got {scheduler!r}")
-    cells = make_cells(config)
     verdicts = {"HOLDS": 0, "VIOLATED": 0, "INCONCLUSIVE": 0}
-    fresh = isinstance(store_path, (str, os.PathLike)) and not os.path.exists(store_path)
     committed = []
-    try:
-        _run_into_store(config, cells, store_path, workers, scheduler, resume, progress, on_cell, config_path,
-                        verdicts, committed)
-    except BaseException:
-        if fresh and not committed and os.path.isfile(store_path):
-            os.unlink(store_path)  # a failed sweep that finished no cell leaves no file behind
-        raise
+    with open_store(store_path) as store:
+        try:
+            cells = _prepare(config, store, resume)
+            _run_into_store(config, cells, store, workers, scheduler, progress, on_cell, config_path, verdicts,
+                            committed)
+        except BaseException:
+            if not committed:
+                store.remove_if_empty()  # only a file this sweep created, and only while it holds no cell
+            raise
     ran = len(committed)
     return {"sweep": config.name, "claim": config.claim, "store": os.fspath(store_path), "cells": len(cells),
             "skipped": len(cells) - ran, "ran": ran, "verdicts": verdicts}
+
+
+def _same_cell(cell, stored):
+    from .store import canonical_json
+
+    return (cell.replicate == stored["replicate"] and cell.seed == stored["seed"]
+            and canonical_json(cell.options) == canonical_json(stored["options"]))
+
+
+def _numbering_matches(config, order, finished):
+    cells = make_cells(config, order)
+    return all(row["cell"] < len(cells) and _same_cell(cells[row["cell"]], row) for row in finished)
+
+
+def _legacy_order(config, finished, where):
+    """The ``[grid]`` key order a store of format 1 numbered ``finished`` cells by (sorted if none)."""
+    keys = sorted(config.grid)
+    candidates = [keys, list(config.grid)]
+    if len(keys) <= 7:  # at most 5040 orders, each checked against the finished cells only
+        candidates += [list(p) for p in itertools.permutations(keys)]
+    for order in candidates:
+        if _numbering_matches(config, order, finished):
+            return order
+    raise validate.BoundcheckInputError(
+        f"{where}: its finished cells match the configuration under no order of the [grid] keys; "
+        "use another --store or another sweep name")
+
+
+def _prepare(config, store, resume):
+    """Register the sweep, fix its cell numbering and check the finished cells; every cell, in order."""
+    from .provenance import versions
+
+    current = versions()
+    store.register_sweep(config.name, config.to_dict(), resume=resume,
+                         meta={"grid_order": sorted(config.grid), "versions": current})
+    where = f"sweep {config.name!r} in {store.path!r}"
+    meta = store.sweep_meta(config.name)
+    finished = store.cells(config.name)
+    order = meta.get("grid_order")
+    if order is None:  # a store of format 1: cells were numbered in the file's key order
+        order = _legacy_order(config, finished, where)
+        store.set_sweep_meta(config.name, "grid_order", order)
+    elif not _numbering_matches(config, order, finished):
+        raise validate.BoundcheckInputError(f"{where}: its finished cells do not match this configuration; "
+                                            "use another --store or another sweep name")
+    if finished:
+        started = meta.get("versions") or finished[0]["provenance"].get("versions") or {}
+        changed = [f"{k} {started.get(k)} (now {current.get(k)})" for k in _COMPARED_VERSIONS
+                   if started.get(k) != current.get(k)]
+        if changed:
+            warnings.warn(f"{where} was started with {' and '.join(changed)}; the cells run now record the new "
+                          "versions in their provenance", StoreVersionWarning, stacklevel=3)
+    return make_cells(config, order)
 
 
 def _show_options(options):
@@ -301,65 +406,106 @@ def _outcome(cell, get):
         raise TypeError(f"{where}: {err}") from None
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
+    except ArithmeticError as err:
+        raise ArithmeticError(f"{where}: floating-point trouble ({type(err).__name__}: {err})") from None
+    except (OSError, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # noqa: BLE001 - an option the check cannot use (e.g. a string where it wants a dict)
+        raise TypeError(f"{where}: the check cannot use these options ({type(err).__name__}: {err})") from None
 
 
-def _run_into_store(config, cells, store_path, workers, scheduler, resume, progress, on_cell, config_path,
-                    verdicts, committed):
-    with open_store(store_path) as store:
-        store.register_sweep(config.name, config.to_dict(), resume=resume)
-        done = store.finished_cells(config.name)
-        todo = [c for c in cells if c.index not in done]
+def _run_into_store(config, cells, store, workers, scheduler, progress, on_cell, config_path, verdicts, committed):
+    done = store.finished_cells(config.name)
+    todo = [c for c in cells if c.index not in done]
 
-        def commit(cell, records, elapsed):
-            params = dict(sweep=config.name, claim=cell.claim, cell=cell.index, replicate=cell.replicate,
-                          sweep_seed=config.seed, config=None if config_path is None
-                          else os.path.abspath(os.fspath(config_path)))
-            prov = provenance(cell.seed, params)
-            prov["parameters"]["options"] = dict(sorted(cell.options.items()))
-            store.write_cell(config.name, cell.index, claim=cell.claim, options=cell.options,
-                             replicate=cell.replicate, seed=cell.seed, records=records,
-                             provenance=prov, elapsed=elapsed)
-            committed.append(cell.index)
-            for rec in records:
-                verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
-            if on_cell is not None:
-                on_cell(cell)
+    def commit(cell, records, elapsed):
+        params = dict(sweep=config.name, claim=cell.claim, cell=cell.index, replicate=cell.replicate,
+                      sweep_seed=config.seed, config=None if config_path is None
+                      else os.path.abspath(os.fspath(config_path)))
+        prov = provenance(cell.seed, params)
+        prov["parameters"]["options"] = dict(sorted(cell.options.items()))
+        store.write_cell(config.name, cell.index, claim=cell.claim, options=cell.options,
+                         replicate=cell.replicate, seed=cell.seed, records=records,
+                         provenance=prov, elapsed=elapsed)
+        committed.append(cell.index)
+        for rec in records:
+            verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
+        if on_cell is not None:
+            on_cell(cell)
 
-        bar = None
-        if progress:
-            from tqdm import tqdm
+    bar = None
+    if progress:
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(todo), desc=f"sweep {config.name}", unit="cell", file=sys.stderr)
-        try:
-            if scheduler is not None:
-                _run_dask(todo, scheduler, commit, bar)
-            elif workers == 1 or len(todo) <= 1:
-                for cell in todo:  # a loop over sweep cells, each batched inside its check
-                    records, elapsed = _outcome(cell, lambda: _timed_cell(cell.claim, cell.seed, cell.options))
-                    commit(cell, records, elapsed)
-                    if bar is not None:
-                        bar.update()
-            else:
-                _run_processes(todo, workers or os.cpu_count() or 1, commit, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-
-
-def _run_processes(todo, workers, commit, bar):
-    """Run cells in a pool of local processes; commit each in the main process as it completes."""
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-        futures = {pool.submit(_timed_cell, c.claim, c.seed, c.options): c for c in todo}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                records, elapsed = _outcome(futures[future], future.result)
-                commit(futures[future], records, elapsed)
+        bar = tqdm(total=len(todo), desc=f"sweep {config.name}", unit="cell", file=sys.stderr)
+    try:
+        if scheduler is not None:
+            _run_dask(todo, scheduler, commit, bar)
+        elif workers == 1 or len(todo) <= 1:
+            for cell in todo:  # a loop over sweep cells, each batched inside its check
+                records, elapsed = _outcome(cell, lambda: _timed_cell(cell.claim, cell.seed, cell.options))
+                commit(cell, records, elapsed)
                 if bar is not None:
                     bar.update()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        else:
+            _run_processes(todo, workers or os.cpu_count() or 1, commit, bar, store.lock_fd)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _worker_init(parent_pid, lock_fd):
+    """Start of a local worker process: drop the store lock, ignore Ctrl-C, die with the parent."""
+    if lock_fd is not None:
+        try:
+            os.close(lock_fd)  # the fork's copy: only the main process holds the store's lock
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process stops the pool on Ctrl-C
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog alone
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(_WATCHDOG_PERIOD)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="boundcheck-parent-watchdog", daemon=True).start()
+
+
+def _stop_workers(pool):
+    """Terminate the pool's worker processes now (a failed or interrupted sweep does not wait for them)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(5)
+
+
+def _run_processes(todo, workers, commit, bar, lock_fd=None):
+    """Run cells in a pool of local processes; commit each in the main process as it completes."""
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init,
+                                                  initargs=(os.getpid(), lock_fd))
+    try:
+        futures = {pool.submit(_timed_cell, c.claim, c.seed, c.options): c for c in todo}
+        for future in concurrent.futures.as_completed(futures):
+            records, elapsed = _outcome(futures[future], future.result)
+            commit(futures[future], records, elapsed)
+            if bar is not None:
+                bar.update()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(todo, scheduler, commit, bar):

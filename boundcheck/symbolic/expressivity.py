@@ -41,6 +41,7 @@ import sympy as sp
 from scipy.special import eval_hermitenorm
 
 from .. import _validate as validate
+from .parse import exact_number
 from .kernels import (check_degree, harmonic_dimension, hermite_coefficient, kernel_coefficient,
                       paper_lower_bound, power_projection, sphere_eigenvalue)
 
@@ -61,9 +62,10 @@ def _target_args(degree, coef, beta_norm, input_radius, shift=0):
     return degree, coef, beta_norm, input_radius
 
 
-def _to_exact(value):
-    """A user's number as an exact sympy number: a float by its decimal reading (0.1 -> 1/10)."""
-    return sp.nsimplify(value, rational=True) if isinstance(value, float) else sp.sympify(value)
+def _to_exact(value, name="constant"):
+    """A user's number as an exact sympy number: a float by its decimal reading (0.1 -> 1/10), a string
+    through the whitelist grammar of :func:`boundcheck.symbolic.parse.parse_constant` (never sympify)."""
+    return exact_number(value, name=name)
 
 
 def _scale_sq(degree, coef, beta_norm, input_radius):

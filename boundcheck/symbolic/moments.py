@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from .. import _validate as validate
+from .parse import exact_number
 
 __all__ = ["moment_matching_pair", "moment_differences", "verify_pair", "sample_pair", "requirement_sides"]
 
@@ -30,7 +31,7 @@ def _exact(value):
     """A sympy number equal to ``value``: floats by their exact binary value (no rounding guesses)."""
     if isinstance(value, float):
         return sp.Rational(value)
-    return sp.sympify(value)
+    return exact_number(value, name="moment support point or probability")
 
 
 def moment_matching_pair(order):
