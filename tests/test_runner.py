@@ -84,7 +84,8 @@ def test_power_on_demand_keeps_the_level(test_pack):
     assert violated / n_runs <= 0.06
 
 
-def test_claims_file_through_the_command_line(tmp_path, capsys):
+def test_claims_file_through_the_command_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))  # the file's claims stay in this test
     path = tmp_path / "my_claims.py"
     path.write_text(textwrap.dedent('''
         import boundcheck.api as bc

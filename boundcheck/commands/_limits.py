@@ -114,10 +114,12 @@ def _claim_sizes(args):
     """For ``verify``: the sizes of each selected claim, the given ones over the claim's defaults."""
     import inspect
 
-    from ..run.registry import claims, get_claim
+    from ..run.registry import claims, get_claim, load_claims_file
 
     if getattr(args, "list", False):
         return []
+    for path in getattr(args, "claim_files", None) or ():  # the user's claims, before their labels are looked up
+        load_claims_file(path)
     labels = args.claims if getattr(args, "claims", None) and not args.all else [
         label for label, claim in claims().items() if claim.battery]
     sizes = []
