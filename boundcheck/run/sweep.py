@@ -70,7 +70,8 @@ from .provenance import provenance
 from .registry import get_claim
 from .store import open_store
 
-__all__ = ["SweepConfig", "Cell", "load_config", "parse_config", "cell_seed", "make_cells", "run_cell",
+__all__ = ["SweepConfig", "Cell", "load_config", "parse_config", "cell_seed", "make_cells", "run_cell", "BATTERY",
+           "run_battery_sweep",
            "run_sweep", "StoreVersionWarning"]
 
 _SECTIONS = ("sweep", "grid", "fixed")
@@ -172,13 +173,19 @@ def parse_config(data, *, default_name="sweep", default_seed=0):
         raise validate.BoundcheckInputError("[sweep] must name the claim, e.g. claim = \"Equation 4 event\"")
     if not isinstance(head["claim"], str):
         raise TypeError(f"sweep.claim must be a string; got {head['claim']!r}")
-    claim = get_claim(head["claim"])
+    battery = head["claim"].strip().lower() == BATTERY
+    claim = None if battery else get_claim(head["claim"])
     name = head.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
         raise validate.BoundcheckInputError(f"sweep.name must be a non-empty string; got {name!r}")
     seed = validate.integer("sweep.seed", head.get("seed", default_seed), minimum=0, maximum=2**63 - 1)
     replicates = validate.integer("sweep.replicates", head.get("replicates", 1), minimum=1, maximum=10**6)
 
+    if battery:  # every claim of the battery at its defaults: the trust suite's runs
+        if data.get("grid") or data.get("fixed"):
+            raise validate.BoundcheckInputError("a battery sweep takes no [grid] or [fixed] options: its cells are "
+                                                "the battery at its defaults, one seed each")
+        return SweepConfig(BATTERY, name.strip(), seed, replicates, {}, {})
     accepted = inspect.signature(claim.check).parameters
     allowed = [p for p in accepted if p not in _RESERVED]
     grid, fixed = {}, {}
@@ -205,7 +212,7 @@ def parse_config(data, *, default_name="sweep", default_seed=0):
     both = set(grid) & set(fixed)
     if both:
         raise validate.BoundcheckInputError(f"option {sorted(both)[0]!r} is in both [grid] and [fixed]")
-    config = SweepConfig(claim.label, name.strip(), seed, replicates, grid, fixed)
+    config = SweepConfig(claim.name, name.strip(), seed, replicates, grid, fixed)
     if config.n_cells > 10**6:
         raise validate.BoundcheckInputError(f"a sweep must have at most 1000000 cells; got {config.n_cells}")
     return config
@@ -237,6 +244,10 @@ def cell_seed(sweep_seed, index):
 def make_cells(config, order=None):
     """Every cell of the sweep, in index order.
 
+    A battery sweep (claim :data:`BATTERY`) numbers its runs' seeds consecutively from the sweep's
+    seed, so that cell i is ``boundcheck --seed (seed + i)``; every other sweep spawns them
+    (:func:`cell_seed`).
+
     ``order`` is the sequence of ``[grid]`` keys the cells are numbered by (the first varies
     slowest); by default the keys sorted by name, which every new sweep uses.
     """
@@ -249,7 +260,8 @@ def make_cells(config, order=None):
         for replicate in range(config.replicates):
             options = dict(config.fixed)
             options.update(zip(keys, values))
-            cells.append(Cell(index, config.claim, options, replicate, cell_seed(config.seed, index)))
+            seed = config.seed + index if config.claim == BATTERY else cell_seed(config.seed, index)
+            cells.append(Cell(index, config.claim, options, replicate, seed))
             index += 1
     return cells
 
@@ -532,3 +544,11 @@ def _run_dask(todo, scheduler, commit, bar):
                     bar.update()
     finally:
         client.close()
+
+
+def run_battery_sweep(store_path, *, n_seeds, first_seed=0, resume=False, workers=None, progress=False):
+    """The battery at seeds ``first_seed .. first_seed + n_seeds - 1``, one run per cell, into ``store_path``
+    (resumable, on ``workers`` processes): the runs of :func:`boundcheck.run.trust.run_rates`."""
+    config = parse_config({"sweep": {"claim": BATTERY, "name": f"battery-seeds-{first_seed}-{first_seed + n_seeds - 1}",
+                                     "seed": first_seed, "replicates": n_seeds}})
+    return run_sweep(config, store_path, workers=workers, resume=resume, progress=progress)

@@ -463,10 +463,15 @@ def battery_runs(n_seeds, *, first_seed=0, store=None, resume=False, workers=Non
     first_seed = validate.integer("seed", first_seed, minimum=0)
     if store is None:
         return [battery_run(first_seed + i, labels=labels) for i in range(n_seeds)]  # a loop over runs
+    if labels is not None:
+        raise validate.BoundcheckInputError("a battery sweep into a store runs the whole battery: give no labels")
+    import sys
+
     from .sweep import run_battery_sweep
 
-    run_battery_sweep(store, n_seeds=n_seeds, first_seed=first_seed, resume=resume, workers=workers, labels=labels)
-    return stored_runs(store)
+    result = run_battery_sweep(store, n_seeds=n_seeds, first_seed=first_seed, resume=resume, workers=workers,
+                               progress=sys.stderr.isatty())
+    return stored_runs(store, sweep=result["sweep"])
 
 
 def stored_runs(store_path, *, sweep=None):
