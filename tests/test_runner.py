@@ -1,5 +1,6 @@
 """The run: options checked, calibration over the run, power on demand, packs and claim files."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -122,3 +123,19 @@ def test_exit_status_gates_a_pipeline(tmp_path):
     assert subprocess.run(args + ["--set", "constant=0.5"], capture_output=True).returncode == 1
     bad = subprocess.run(args + ["--set", "bound_factor=0.01"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "bound_factor" in bad.stderr
+
+
+def test_claims_file_through_a_sweep_and_the_trust_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    claims = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "my_lemma.py")
+    config = tmp_path / "widths.toml"
+    config.write_text('[sweep]\nclaim = "my-notes: Quadratic model bound"\nseed = 3\n'
+                      '[grid]\nwidth = [16, 32]\n[fixed]\ndraws = 4\nsearch = false\n')
+    store = tmp_path / "widths.sqlite"
+    assert main(["sweep", str(config), "--claims", claims, "--store", str(store), "--workers", "2"]) == 0
+    from boundcheck.run.store import open_store
+
+    with open_store(store, must_exist=True) as opened:
+        records = opened.records("widths")
+    assert [r["claim"] for r in records] == ["Quadratic model bound"] * 2 and all(r["verdict"] == "HOLDS" for r in records)
+    assert main(["sweep", str(config), "--store", str(tmp_path / "other.sqlite")]) == 2  # unknown without --claims

@@ -22,6 +22,8 @@ def add_arguments(parser):
                         help="local worker processes (default: the number of CPUs; 1 runs in this process)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the cells on the Dask cluster at ADDRESS (tcp://host:port)")
+    parser.add_argument("--claims", dest="claim_files", action="append", metavar="FILE.py", default=[],
+                        help="load the claims of your own Python file first (repeatable; local workers inherit them)")
 
 
 def _store_path(args):
@@ -29,8 +31,8 @@ def _store_path(args):
 
 
 def input_files(args):
-    """The files this command reads (no --out may replace them): the config and the store."""
-    return [args.config, _store_path(args)]
+    """The files this command reads (no --out may replace them): the config, the store, claim files."""
+    return [args.config, _store_path(args)] + list(args.claim_files)
 
 
 def run(args, rng):
@@ -38,6 +40,14 @@ def run(args, rng):
         validate.integer("--workers", args.workers, minimum=1, maximum=1024)
     if args.workers is not None and args.scheduler is not None:
         raise validate.BoundcheckInputError("--workers and --scheduler exclude each other (Dask decides the workers)")
+    if args.claim_files and args.scheduler is not None:
+        raise validate.BoundcheckInputError("--claims works with local workers, which inherit the loaded claims; a Dask "
+                                            "cluster's workers must import them from an installed package (an entry "
+                                            "point of the group boundcheck.claims)")
+    from ..run.registry import load_claims_file
+
+    for path in args.claim_files:
+        load_claims_file(path)
     # the sweep seed is [sweep] seed in the TOML; --seed is used only when the TOML names none
     config = load_config(args.config, default_seed=args.seed)
     store = _store_path(args)

@@ -36,11 +36,16 @@ def add_arguments(parser):
                         help="power: also re-run the plants not caught at defaults with this effort (e.g. 10)")
     parser.add_argument("--claim", dest="claims", action="append", metavar="CLAIM",
                         help="power --budget: only this claim (repeatable)")
+    parser.add_argument("--claims", dest="claim_files", action="append", metavar="FILE.py", default=[],
+                        help="load the claims of your own Python file first: its battery claims join the runs")
 
 
 def run(args, rng):
     from ..run import trust
+    from ..run.registry import load_claims_file
 
+    for path in args.claim_files:
+        load_claims_file(path)
     if args.what == "sensitivity":
         return trust.sensitivity(seed=args.seed, include_slow=not args.fast)
     n_seeds = validate.integer("--seeds", args.seeds, minimum=1, maximum=100000)

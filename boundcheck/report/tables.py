@@ -283,7 +283,10 @@ def records_table(records, *, provenance=None, run=None):
         summary += (f"; run level {1 - run.alpha:g} (chance of any false VIOLATED <= {run.alpha:g}), seed {run.seed}"
                     + (f", budget {run.budget:g} ({run.looks} looks)" if run.budget > 1 else ""))
     seed = (provenance or {}).get("seed")
-    caption = ("Verdicts of boundcheck on the claims of Bai \\& Lee (ICLR 2020)"
+    packs = sorted({str(r.params.get("pack", "")) for r in records} - {""})
+    source = {"bai-lee-2020": "Bai \\& Lee (ICLR 2020)", "nichani-bai-lee-2022": "Nichani, Bai \\& Lee (NeurIPS 2022)"}
+    caption = ("Verdicts of boundcheck on the claims of "
+               + (" and ".join(source.get(p, latex.escape(p)) for p in packs) or "the checks run")
                + (f", seed {latex.escape(seed)}" if seed is not None else "")
                + ". Used: share of the bound used (lhs/rhs for $\\le$, rhs/lhs for $\\ge$).")
     return Table(rows=rows, short=("claim", "part", "lhs", "relation", "rhs", "used", "verdict", "notes"),
