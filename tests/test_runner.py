@@ -138,4 +138,6 @@ def test_claims_file_through_a_sweep_and_the_trust_command(tmp_path, monkeypatch
     with open_store(store, must_exist=True) as opened:
         records = opened.records("widths")
     assert [r["claim"] for r in records] == ["Quadratic model bound"] * 2 and all(r["verdict"] == "HOLDS" for r in records)
-    assert main(["sweep", str(config), "--store", str(tmp_path / "other.sqlite")]) == 2  # unknown without --claims
+    bare = subprocess.run([sys.executable, "-m", "boundcheck", "sweep", str(config), "--store",
+                           str(tmp_path / "other.sqlite")], capture_output=True, text=True)
+    assert bare.returncode == 2 and "my-notes: Quadratic model bound" in bare.stderr  # unknown without --claims
