@@ -39,7 +39,7 @@ def test_claim_is_registered_and_sweepable():
     claim = get_claim("learning curve cell")
     assert claim.check is check_learning_curve_cell
     config = parse_config(_config())
-    assert config.claim == cv.CURVE_CLAIM and config.n_cells == 3 * 1 * 2 * 3
+    assert config.claim == claim.name == f"experiments: {cv.CURVE_CLAIM}" and config.n_cells == 3 * 1 * 2 * 3
 
 
 def test_cell_verdict_holds_with_data_and_is_violated_with_a_shrunk_accuracy():

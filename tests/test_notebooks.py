@@ -15,6 +15,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -51,7 +52,9 @@ def test_notebook_is_stored_with_outputs_and_defines_nothing(path):
     errors = [out for cell in cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
     assert not errors, f"{path.name} is stored with an error output: {errors[0].get('ename')}"
     for index, cell in enumerate(cells):
-        tree = ast.parse(cell.source, filename=f"{path.name}[{index}]")
+        # shell lines (!boundcheck ...) become get_ipython() calls, as IPython runs them
+        source = TransformerManager().transform_cell(cell.source)
+        tree = ast.parse(source, filename=f"{path.name}[{index}]")
         for node in ast.walk(tree):
             assert not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)), (
                 f"{path.name}: code cell {index} defines {type(node).__name__} at line {node.lineno}; "

@@ -71,7 +71,7 @@ def _results(store_path, sweep=None):
 
 def test_config_cells_and_options(tmp_path):
     config = load_config(_write(tmp_path, EQ4))
-    assert (config.claim, config.name, config.seed, config.replicates) == ("Equation 4 event", "eq4", 11, 3)
+    assert (config.claim, config.name, config.seed, config.replicates) == ("bai-lee-2020: Equation 4 event", "eq4", 11, 3)
     cells = make_cells(config)
     assert len(cells) == config.n_cells == 3 * 2 * 2 * 3
     assert [c.index for c in cells] == list(range(36))
