@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from .. import _validate as validate
+from .._threads import small_products
 from ..data import sample_sphere
 from ..network import norm_24, project_ball_24, quadratic_model, symmetric_init
 from ..numeric.landscape import quadratic_risk
@@ -303,6 +304,7 @@ def _frank_wolfe_step(problem, factors):
     return np.concatenate([np.sqrt(1 - gamma) * factors, np.sqrt(gamma) * vertex[:, :, None]], axis=2)
 
 
+@small_products
 def opt_bracket(x, y, w_init, w_out, *, radius, loss="logistic", solver="fast", tol=1e-4, reg=0.0,
                 activation="relu3", max_iter=5000, max_rank=4, time_limit=None, atol=1e-12, start=None, rng=None):
     r"""OPT certified in a bracket: :math:`\mathrm{lower} \le \min_{\|W\|_{2,4}\le B_w} L^Q(W) \le \mathrm{upper}`.

@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from .. import _validate as validate
+from .._threads import small_products
 from .problem import QuadraticProblem
 
 __all__ = ["project_spectra", "project_blocks", "solve_relaxation", "RelaxationResult", "numerical_rank"]
@@ -153,6 +154,7 @@ def _gap_closed(upper, lower, tol, atol):
     return upper - lower <= tol * max(abs(upper), abs(lower)) + atol
 
 
+@small_products
 def solve_relaxation(problem: QuadraticProblem, *, tol=1e-4, atol=1e-12, max_iter=5000, time_limit=None,
                      start=None, lower=-math.inf, check_every=5, verbose=False):
     r"""Solve :math:`\min_{M\in K} F(\mathcal A M) (+\lambda\|t\|^2)` by accelerated projected gradient.

@@ -46,6 +46,7 @@ import math
 import numpy as np
 
 from .. import _validate as validate
+from .._threads import large
 from ..losses import get_loss
 from ..network import TaylorModel
 from ..numeric.optimize import regularizer, regularizer_gradient
@@ -161,11 +162,17 @@ class QuadraticProblem:
 
     def predict_blocks(self, blocks):
         r""":math:`(\mathcal A M)_i = \sum_r c_{ir} x_i^\top M_r x_i`, shape (n,); one GEMM."""
-        return np.einsum("ip,ip->i", self.coef @ self.pack(blocks), self.features_w)
+        packed = self.pack(blocks)
+        with large(2.0 * self.n_samples * packed.size):  # one thread unless the GEMM is large
+            product = self.coef @ packed
+        return np.einsum("ip,ip->i", product, self.features_w)
 
     def adjoint(self, u):
         r""":math:`(\mathcal A^* u)_r = \sum_i u_i c_{ir} x_i x_i^\top`, shape (m, d, d); one GEMM."""
-        return self.unpack((self.coef * u[:, None]).T @ self.features)
+        weighted = self.coef * u[:, None]
+        with large(2.0 * weighted.size * self.features.shape[1]):
+            product = weighted.T @ self.features
+        return self.unpack(product)
 
     def predict_weights(self, w_move):
         r""":math:`f^Q_W(x_i)` for W of shape (m, d), or of the blocks :math:`V_rV_r^\top` for factors (m, d, k)."""
