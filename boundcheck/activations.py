@@ -23,7 +23,6 @@ import math
 import re
 
 import numpy as np
-import sympy as sp
 
 from . import _validate as validate
 
@@ -87,6 +86,8 @@ class AnalyticActivation(Activation):
     analytic = True
 
     def __init__(self, name, expression, value, helper, first, helper_derivative):
+        import sympy as sp  # only analytic activations need sympy: imported when one is made
+
         self.name = name
         self.symbol = sp.Symbol("t", real=True)
         self.expression = expression(self.symbol)
@@ -98,6 +99,8 @@ class AnalyticActivation(Activation):
     @functools.lru_cache(maxsize=None)
     def polynomial(self, order):
         r""":math:`P_k(u)` with :math:`\sigma^{(k)}(t) = P_k(g(t))`, for ``order`` k >= 1."""
+        import sympy as sp
+
         poly = self._first
         for _ in range(order - 1):
             poly = sp.expand(sp.diff(poly, self._u) * self._helper_derivative)
@@ -105,6 +108,8 @@ class AnalyticActivation(Activation):
 
     @functools.lru_cache(maxsize=None)
     def _compiled(self, order):
+        import sympy as sp
+
         return sp.lambdify(self._u, self.polynomial(order), modules="numpy")
 
     def derivative(self, t, order=0):
@@ -117,10 +122,13 @@ class AnalyticActivation(Activation):
 
     def sympy_derivative(self, order=0):
         """The exact derivative as a sympy expression in ``t``."""
+        import sympy as sp
+
         return sp.diff(self.expression, self.symbol, order)
 
 
 def _softplus():
+    import sympy as sp
     from scipy.special import expit
 
     return AnalyticActivation("softplus", lambda t: sp.log(1 + sp.exp(t)), lambda t: np.logaddexp(0.0, t),
@@ -128,6 +136,8 @@ def _softplus():
 
 
 def _tanh():
+    import sympy as sp
+
     return AnalyticActivation("tanh", sp.tanh, np.tanh, np.tanh, lambda u: 1 - u**2, lambda u: 1 - u**2)
 
 

@@ -21,9 +21,9 @@ Hypotheses (:mod:`boundcheck.hypotheses`), evaluated on the arrays each check us
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..activations import check_assumption_a
 from ..api import claim, exact, hyp, mean, rate, worst_case
 from ..convex.bracket import opt_bracket
@@ -32,6 +32,8 @@ from ..network import norm_24, sample_signs
 from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
 from . import PACK
+
+optimize = lazy("scipy.optimize")
 
 EPS = np.finfo(np.float64).eps
 #: Equivalence margin of Lemma 1's exponent: the fitted exponent of the remainder at m <= 2048 sits

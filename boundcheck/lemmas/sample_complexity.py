@@ -14,12 +14,14 @@ numeric root of the explicit form, and the two forms are reported side by side.
 
 from __future__ import annotations
 
-import sympy as sp
-
 from .. import _validate as validate
-from .. import complexity as cx
+from .._lazy import lazy
 from ..api import claim, exact
 from . import PACK
+
+# sympy, and the sympy expressions of the predictions: imported when the check runs
+sp = lazy("sympy")
+cx = lazy("boundcheck.complexity")
 
 __all__ = ["check_section52"]
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..losses import get_loss
 from ..network import norm_24, quadratic_model, symmetric_init
-from ..symbolic import expressivity as ex
+
+ex = lazy("boundcheck.symbolic.expressivity")  # sympy: loaded when a closed form is first needed
 
 __all__ = ["random_direction", "point_along", "points_at_correlations", "lemma9_scaling_series",
            "lemma15_fourth_moment_samples", "theorem7_quadratic_values", "theorem7_series", "theorem7_reduction_error",

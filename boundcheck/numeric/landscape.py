@@ -29,13 +29,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..losses import get_loss
 from ..network import TaylorModel, norm_24, sample_signs
 from .optimize import (REGULARIZER_POWER, noisy_descent, projected_descent, regularizer, regularizer_gradient,
                        regularizer_hvp)
+
+sparse_linalg = lazy("scipy.sparse.linalg")
 
 __all__ = [
     "quadratic_risk", "quadratic_risk_gradient", "quadratic_risk_hvp", "quadratic_risk_hessian_form",
@@ -458,15 +460,15 @@ def smallest_hessian_eigenvalue(hvp, shape, *, rng, tol=1e-6, maxiter=None):
     def matvec(vec):
         return np.asarray(hvp(np.asarray(vec, dtype=np.float64).reshape(shape)), dtype=np.float64).ravel()
 
-    op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+    op = sparse_linalg.LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     start = rng.standard_normal(size)
     if size <= 2:
         dense = np.column_stack([matvec(e) for e in np.eye(size)])  # at most 2 x 2
         vals, vecs = np.linalg.eigh((dense + dense.T) / 2)
         return float(vals[0]), vecs[:, 0].reshape(shape)
     try:
-        vals, vecs = eigsh(op, k=1, which="SA", v0=start, tol=tol, maxiter=maxiter or 20 * size)
-    except ArpackNoConvergence as err:  # keep the best Ritz value found
+        vals, vecs = sparse_linalg.eigsh(op, k=1, which="SA", v0=start, tol=tol, maxiter=maxiter or 20 * size)
+    except sparse_linalg.ArpackNoConvergence as err:  # keep the best Ritz value found
         if len(err.eigenvalues) == 0:
             raise
         vals, vecs = err.eigenvalues, err.eigenvectors
