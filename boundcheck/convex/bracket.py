@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from .. import _validate as validate
+from .. import _threads
 from .._threads import small_products
 from ..data import sample_sphere
 from ..network import norm_24, project_ball_24, quadratic_model, symmetric_init
@@ -213,7 +214,7 @@ def round_blocks(problem: QuadraticProblem, blocks):
     :math:`w_r = \sqrt{\lambda_1(M_r)}\,v_1(M_r)` (the best rank-one approximation), each
     projected into the ball (only rounding can move it) and scaled by the best factor in [0, 1].
     """
-    lam, vec = np.linalg.eigh(blocks)
+    lam, vec = _threads.eigh(blocks)
     top = vec[:, :, -1]
     candidates = []
     for size in (np.maximum(np.trace(blocks, axis1=1, axis2=2), 0.0), np.maximum(lam[:, -1], 0.0)):
