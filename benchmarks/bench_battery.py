@@ -12,6 +12,7 @@ Every process starts with the machine's default BLAS threads: no thread variable
 (``run_claims([name], seed=s)``) for seeds 0 .. ``--seeds``-1 after one warm-up run of the
 battery (imports and caches paid once, as in a sweep worker), median wall and CPU seconds per
 claim; the sum is the cost of one battery run in a long-lived worker (the calibration's unit).
+The trees' warm processes take turns claim by claim, so that the machine's load hits them alike.
 ``--one-thread`` runs every tree at one BLAS thread (threadpoolctl, inside the benchmark), so that
 the ratio measures the work the checks do rather than the thread policy.
 """
@@ -30,9 +31,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-_PER_CLAIM = r"""
+_WORKER = r"""
 import json, sys, time
-if sys.argv[2] == "1":  # every tree at one BLAS thread: compares the work, not the thread policy
+if sys.argv[1] == "1":  # one BLAS thread everywhere: compares the work, not the thread policy
     import scipy.linalg
     from threadpoolctl import threadpool_limits
     threadpool_limits(1)
@@ -40,14 +41,12 @@ from boundcheck.run.registry import claims
 from boundcheck.run.runner import run_claims
 from boundcheck.run.trust import battery_run
 battery_run(0)  # warm-up: imports, caches
-names = [n for n, c in claims().items() if c.battery]
-rows = {n: [] for n in names}
-for seed in range(int(sys.argv[1])):
-    for n in names:
-        w, c = time.perf_counter(), time.process_time()
-        run_claims([n], seed=seed)
-        rows[n].append((time.perf_counter() - w, time.process_time() - c))
-print(json.dumps(rows))
+print(json.dumps([n for n, c in claims().items() if c.battery]), flush=True)
+for line in sys.stdin:  # one request per line: claim name and seed
+    name, seed = json.loads(line)
+    w, c = time.perf_counter(), time.process_time()
+    run_claims([name], seed=seed)
+    print(json.dumps([time.perf_counter() - w, time.process_time() - c]), flush=True)
 """
 
 
@@ -70,10 +69,39 @@ def _battery_once(root):
     return wall, cpu
 
 
-def _per_claim(root, seeds, one_thread):
-    proc = subprocess.run([sys.executable, "-c", _PER_CLAIM, str(seeds), "1" if one_thread else "0"], env=_env(root), cwd=root,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+class _Worker:
+    """A warm process of one source tree that runs one claim per request."""
+
+    def __init__(self, root, one_thread):
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER, "1" if one_thread else "0"], env=_env(root),
+                                     cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.names = json.loads(self.proc.stdout.readline())
+
+    def run(self, name, seed):
+        self.proc.stdin.write(json.dumps([name, seed]) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def _per_claim(trees, seeds, one_thread):
+    """{tree: {claim: [(wall, cpu) per seed]}}, the trees' warm workers taking turns claim by claim."""
+    workers = {t: _Worker(root, one_thread) for t, root in trees.items()}
+    names = workers["this tree"].names
+    rows = {t: {n: [] for n in names} for t in trees}
+    try:
+        for seed in range(seeds):
+            for n in names:  # interleaved: each claim runs in every tree before the next claim
+                for t, worker in workers.items():
+                    if n in worker.names:
+                        rows[t][n].append(worker.run(n, seed))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return rows
 
 
 def main():
@@ -91,7 +119,7 @@ def main():
     base = os.path.basename(os.path.normpath(args.tree[0])) if args.tree else "this tree"
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     if args.per_claim:
-        rows = {name: _per_claim(root, args.seeds, args.one_thread) for name, root in trees.items()}
+        rows = _per_claim(trees, args.seeds, args.one_thread)
         names = list(rows["this tree"])
         print(f"per claim, median over seeds 0..{args.seeds - 1} in a warm process: wall / cpu seconds")
         print(f"  {'claim':52s}" + "".join(f"{t:>24s}" for t in trees) + "   cpu ratio")
