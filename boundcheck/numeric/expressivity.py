@@ -109,7 +109,8 @@ def theorem7_quadratic_values(w_half, x, beta, coef, degree, *, input_radius=1.0
     draws, half, dim = w_half.shape
     a = ex.random_feature_coefficient(w_half.reshape(-1, dim), beta, coef, degree - 2,
                                       input_radius=input_radius).reshape(draws, half)
-    features = np.maximum(w_half.reshape(-1, dim) @ x.T, 0.0).reshape(draws, half, -1)  # one GEMM
+    features = w_half.reshape(-1, dim) @ x.T  # one GEMM
+    features = np.maximum(features, 0.0, out=features).reshape(draws, half, -1)  # relu in place
     return (1.0 / half) * np.einsum("krn,kr->kn", features, a) * (x @ beta) ** 2
 
 
