@@ -17,9 +17,11 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy.special import expit, log1p
 
 from . import _validate as validate
+from ._lazy import lazy
+
+special = lazy("scipy.special")
 
 __all__ = ["Loss", "get_loss", "LOSSES", "SQUARED_WARNING"]
 
@@ -33,7 +35,7 @@ def _logistic_in_margin(t, order):
     """Derivatives of :math:`\\phi(t) = \\log(1 + e^{-t})` in the margin ``t``."""
     if order == 0:
         return np.logaddexp(0.0, -t)
-    s = expit(-t)  # sigma(-t)
+    s = special.expit(-t)  # sigma(-t)
     if order == 1:
         return -s
     if order == 2:

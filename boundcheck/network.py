@@ -137,18 +137,27 @@ def project_ball_24(w_move, radius):
     if np.sum(norms**4) <= target:
         return w_move.copy()
 
+    work = np.empty_like(norms)  # one work array for every step of the bisection
+
     def shrunk(theta):
-        root = np.sqrt(3.0 * theta)
-        return 2.0 / root * np.sinh(np.arcsinh(1.5 * root * norms) / 3.0)
+        root = math.sqrt(3.0 * theta)
+        rho = np.multiply(1.5 * root, norms, out=work)
+        np.arcsinh(rho, out=rho)
+        np.divide(rho, 3.0, out=rho)
+        np.sinh(rho, out=rho)
+        return np.multiply(2.0 / root, rho, out=rho)
+
+    def too_large(theta):  # sum_r rho_r^4 > B_w^4 (add.reduce: np.sum without its per-call overhead)
+        return np.add.reduce(np.power(shrunk(theta), 4, out=work)) > target
 
     lo, hi = 0.0, 1.0
-    while np.sum(shrunk(hi) ** 4) > target:
+    while too_large(hi):
         hi *= 4.0
     for _ in range(200):  # bisection on the multiplier
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             break
-        if np.sum(shrunk(mid) ** 4) > target:
+        if too_large(mid):
             lo = mid
         else:
             hi = mid
@@ -559,9 +568,10 @@ class TaylorModel:
         """
         order = validate.integer("order", order, minimum=0)
         out = np.empty((self.n_samples, self.width))
+        factor = self.scale / math.factorial(order)
         for i, c in enumerate(self.chunks):  # memory chunks of neurons
-            out[:, c] = self._derivative(order, i)
-        return out * (self.scale / math.factorial(order))
+            np.multiply(self._derivative(order, i), factor, out=out[:, c])
+        return out
 
 
 class _Group:

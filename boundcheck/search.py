@@ -24,11 +24,13 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy import optimize
 
 from . import _validate as validate
+from ._lazy import lazy
 from .network import norm_24, project_ball_24
 from .results import worst_case
+
+optimize = lazy("scipy.optimize")
 
 __all__ = ["Ball24", "Sphere", "Box", "WorstCase", "search_worst", "for_every"]
 

@@ -6,8 +6,6 @@ import contextlib
 import sys
 import threading
 
-from tqdm import tqdm
-
 __all__ = ["bar", "working"]
 
 
@@ -17,6 +15,8 @@ def _enabled():
 
 def bar(iterable, *, desc, unit, total=None):
     """``iterable`` wrapped in a tqdm bar on stderr (a plain iterable when stderr is not a terminal)."""
+    from tqdm import tqdm  # imported when a bar is drawn, not at start-up
+
     return tqdm(iterable, desc=desc, unit=unit, total=total, disable=not _enabled(), file=sys.stderr, leave=False)
 
 
@@ -26,6 +26,8 @@ def working(desc):
     if not _enabled():
         yield
         return
+    from tqdm import tqdm
+
     line = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed}", file=sys.stderr, leave=False)
     done = threading.Event()
 

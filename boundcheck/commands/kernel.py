@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import argparse
 
-import mpmath
-
-import sympy as sp
-
 from .. import _validate as validate
+from .._lazy import lazy
 from ..report.tables import FORMATS
-from ..symbolic import expressivity as ex
-from ..symbolic import kernels as kern
-from ..symbolic import moments as mom
+
+# sympy, mpmath and the symbolic modules: imported when a subcommand runs, not for --help
+mpmath = lazy("mpmath")
+sp = lazy("sympy")
+ex = lazy("boundcheck.symbolic.expressivity")
+kern = lazy("boundcheck.symbolic.kernels")
+mom = lazy("boundcheck.symbolic.moments")
 
 NAME = "kernel"
 HELP = "ReLU random-feature kernel: exact series coefficients, the c_p bound, Lemma 9 norms, Section 6 moments"

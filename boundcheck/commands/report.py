@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 
 from .. import _validate as validate
-from .. import complexity as cx
+from .._lazy import lazy
 from ..report.folder import write_report
 from ..run.provenance import provenance
 from ..run.registry import get_claim
 from ._progress import _enabled as progress_enabled
 from ._progress import working
+
+cx = lazy("boundcheck.complexity")  # sympy: imported when the report is written, not for --help
 
 NAME = "report"
 HELP = "run the battery and write DIR/: index.md (summary, verdicts, errata, figures), CSV, JSON, LaTeX, PNG"

@@ -12,9 +12,14 @@ widths Theorems 2 (6), 7 and 4 need.
 from __future__ import annotations
 
 from .. import _validate as validate
-from .. import complexity as cx
+from .._lazy import lazy
+from ..data import TARGETS
 from ..report.tables import Table
 from ._progress import working
+
+cx = lazy("boundcheck.complexity")  # sympy: imported when the command runs, not for --help
+#: The forms of the predictions (:data:`boundcheck.complexity.FORMS`), here so that --help needs no sympy.
+FORMS = ("explicit", "stated")
 
 NAME = "samples"
 HELP = ("predicted sample sizes of NTK, quadratic and other learners (Section 5.2, blog, slides) over a grid: "
@@ -50,7 +55,7 @@ def add_arguments(parser):
     parser.add_argument("--dim", default="10,20,40,80", help="dimensions d, comma separated (default 10,20,40,80)")
     parser.add_argument("--degree", default="2,4", help="degrees p, comma separated (default 2,4)")
     parser.add_argument("--accuracy", default="0.1", help="target test losses epsilon, comma separated (default 0.1)")
-    parser.add_argument("--target", choices=cx.TARGETS, default="single",
+    parser.add_argument("--target", choices=TARGETS, default="single",
                         help="single: alpha (beta.x)^p; xor: noisy 2-XOR; sparse: low-degree plus sparse")
     parser.add_argument("--constant", type=float, default=1.0,
                         help="C, the hidden absolute constant of every bound (default 1)")
@@ -59,7 +64,7 @@ def add_arguments(parser):
     parser.add_argument("--coef", type=float, default=1.0, help="alpha, the target's coefficient (default 1)")
     parser.add_argument("--condition", type=float, default=1.0,
                         help="kappa, condition number of the input covariance: M_op^2 = kappa/d (default 1, isotropic)")
-    parser.add_argument("--form", choices=cx.FORMS, default="explicit",
+    parser.add_argument("--form", choices=FORMS, default="explicit",
                         help="explicit: the proofs' explicit factors and logs; stated: the printed O~ forms")
     parser.add_argument("--failure-prob", type=float, default=0.1, help="delta of Theorem 7 (default 0.1)")
     parser.add_argument("--width", type=float, help="width m inside the logarithms (default: Theorem 7's width)")

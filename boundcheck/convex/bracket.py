@@ -33,6 +33,8 @@ import warnings
 import numpy as np
 
 from .. import _validate as validate
+from .. import _threads
+from .._threads import small_products
 from ..data import sample_sphere
 from ..network import norm_24, project_ball_24, quadratic_model, symmetric_init
 from ..numeric.landscape import quadratic_risk
@@ -212,7 +214,7 @@ def round_blocks(problem: QuadraticProblem, blocks):
     :math:`w_r = \sqrt{\lambda_1(M_r)}\,v_1(M_r)` (the best rank-one approximation), each
     projected into the ball (only rounding can move it) and scaled by the best factor in [0, 1].
     """
-    lam, vec = np.linalg.eigh(blocks)
+    lam, vec = _threads.eigh(blocks)
     top = vec[:, :, -1]
     candidates = []
     for size in (np.maximum(np.trace(blocks, axis1=1, axis2=2), 0.0), np.maximum(lam[:, -1], 0.0)):
@@ -303,6 +305,7 @@ def _frank_wolfe_step(problem, factors):
     return np.concatenate([np.sqrt(1 - gamma) * factors, np.sqrt(gamma) * vertex[:, :, None]], axis=2)
 
 
+@small_products
 def opt_bracket(x, y, w_init, w_out, *, radius, loss="logistic", solver="fast", tol=1e-4, reg=0.0,
                 activation="relu3", max_iter=5000, max_rank=4, time_limit=None, atol=1e-12, start=None, rng=None):
     r"""OPT certified in a bracket: :math:`\mathrm{lower} \le \min_{\|W\|_{2,4}\le B_w} L^Q(W) \le \mathrm{upper}`.

@@ -26,6 +26,8 @@ import time
 import numpy as np
 
 from .. import _validate as validate
+from .. import _threads
+from .._threads import small_products
 from .problem import QuadraticProblem
 
 __all__ = ["project_spectra", "project_blocks", "solve_relaxation", "RelaxationResult", "numerical_rank"]
@@ -95,15 +97,22 @@ def project_spectra(lam, radius_sq, shrink=0.0):
     return mu
 
 
-def project_blocks(blocks, radius_sq, shrink=0.0):
+def project_blocks(blocks, radius_sq, shrink=0.0, *, out=None, work=None):
     """Projection of symmetric blocks (m, d, d) onto K (or the prox with the penalty).
 
-    Returns ``(projected, eigenvalues, eigenvectors)`` of the projection.
+    Returns ``(projected, eigenvalues, eigenvectors)`` of the projection. ``out`` receives the
+    projection and ``work`` (same shape, not ``blocks``) serves as scratch, so that an iterative
+    solver allocates no (m, d, d) temporaries; both default to fresh arrays.
     """
-    sym = 0.5 * (blocks + blocks.transpose(0, 2, 1))
-    lam, vec = np.linalg.eigh(sym)
+    if work is None:
+        sym = 0.5 * (blocks + blocks.transpose(0, 2, 1))
+    else:
+        sym = np.add(blocks, blocks.transpose(0, 2, 1), out=work)
+        sym *= 0.5
+    lam, vec = _threads.eigh(sym)  # the blocks split across the cores
     mu = project_spectra(lam, radius_sq, shrink)
-    return (vec * mu[:, None, :]) @ vec.transpose(0, 2, 1), mu, vec
+    scaled = np.multiply(vec, mu[:, None, :], out=work)  # sym is no longer needed: its array is reused
+    return np.matmul(scaled, vec.transpose(0, 2, 1), out=out), mu, vec
 
 
 def numerical_rank(blocks=None, *, eigenvalues=None, rtol=1e-3):
@@ -113,7 +122,7 @@ def numerical_rank(blocks=None, *, eigenvalues=None, rtol=1e-3):
     Returns ``(rank, tail)`` where ``tail`` is the share of the total trace outside each block's
     top eigenvalue (0 for rank one: the relaxation is tight).
     """
-    lam = np.linalg.eigvalsh(blocks) if eigenvalues is None else np.asarray(eigenvalues)
+    lam = _threads.eigvalsh(blocks) if eigenvalues is None else np.asarray(eigenvalues)
     lam = np.maximum(lam, 0.0)
     top = float(lam.max()) if lam.size else 0.0
     if top <= 0:
@@ -153,6 +162,7 @@ def _gap_closed(upper, lower, tol, atol):
     return upper - lower <= tol * max(abs(upper), abs(lower)) + atol
 
 
+@small_products
 def solve_relaxation(problem: QuadraticProblem, *, tol=1e-4, atol=1e-12, max_iter=5000, time_limit=None,
                      start=None, lower=-math.inf, check_every=5, verbose=False):
     r"""Solve :math:`\min_{M\in K} F(\mathcal A M) (+\lambda\|t\|^2)` by accelerated projected gradient.
@@ -221,14 +231,22 @@ def _start_blocks(problem, start):
 
 
 class _Apg:
-    """FISTA over the PSD blocks: iterate, its predictions z, momentum, the Lipschitz estimate, the best point."""
+    """FISTA over the PSD blocks: iterate, its predictions z, momentum, the Lipschitz estimate, the best point.
+
+    Work buffers: every (m, d, d) array an iteration needs (the extrapolated point, the gradient
+    step, the Gram blocks, the projection's scratch, the next iterate) is allocated here once and
+    written in place (``out=``); the iterates rotate through three arrays and the best point is
+    copied into its own.
+    """
 
     def __init__(self, problem, blocks):
         self.problem = problem
         self.blocks = self.prev_blocks = blocks
         self.z = self.prev_z = problem.predict_blocks(blocks)
         self.value = problem.objective_blocks(blocks, self.z)
-        self.best = (self.value, blocks)
+        self._best = blocks.copy()
+        self.best = (self.value, self._best)
+        self._next, self._point, self._step, self._work, self._gram = (np.empty_like(blocks) for _ in range(5))
         self.momentum = 1.0
         # curvature estimate along the first gradient; backtracking corrects it
         gram = problem.adjoint(problem.risk_gradient(self.z))
@@ -241,28 +259,41 @@ class _Apg:
         problem = self.problem
         next_momentum = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * self.momentum**2))
         beta = (self.momentum - 1.0) / next_momentum
-        point = self.blocks + beta * (self.blocks - self.prev_blocks) if beta else self.blocks
+        if beta:  # point = blocks + beta (blocks - prev_blocks), in its buffer
+            point = np.subtract(self.blocks, self.prev_blocks, out=self._point)
+            point *= beta
+            point += self.blocks
+        else:
+            point = self.blocks
         point_z = self.z + beta * (self.z - self.prev_z) if beta else self.z
-        gram = problem.adjoint(problem.risk_gradient(point_z))  # the penalty is in the prox: smooth part = risk
+        # the penalty is in the prox: smooth part = risk
+        gram = problem.adjoint(problem.risk_gradient(point_z), out=self._gram)
         if certify:
             lower = max(lower, problem.certificate(point_z, gram).value)
         point_risk = problem.risk(point_z)
         while True:  # backtracking on the Lipschitz estimate
-            new_blocks, mu, _ = project_blocks(point - gram / self.step_l, problem.radius_sq,
-                                               2.0 * problem.reg / self.step_l)
+            step = np.divide(gram, self.step_l, out=self._step)
+            np.subtract(point, step, out=step)  # point - gram / L
+            new_blocks, mu, _ = project_blocks(step, problem.radius_sq, 2.0 * problem.reg / self.step_l,
+                                               out=self._next, work=self._work)
             new_z = problem.predict_blocks(new_blocks)
             new_risk = problem.risk(new_z)
-            diff = new_blocks - point
-            if new_risk <= point_risk + float(np.sum(gram * diff)) + 0.5 * self.step_l * float(np.sum(diff * diff)) \
-                    + 1e-12 * abs(point_risk):
+            diff = np.subtract(new_blocks, point, out=self._step)
+            inner = float(np.multiply(gram, diff, out=self._work).sum())
+            square = float(np.multiply(diff, diff, out=self._work).sum())
+            if new_risk <= point_risk + inner + 0.5 * self.step_l * square + 1e-12 * abs(point_risk):
                 break
             self.step_l *= 2.0
         new_value = new_risk + problem.penalty(mu.sum(axis=1))
         # function-value restart (O'Donoghue & Candes)
         self.momentum = 1.0 if new_value > self.value else next_momentum
+        freed = self.prev_blocks
         self.prev_blocks, self.prev_z = self.blocks, self.z
         self.blocks, self.z, self.value = new_blocks, new_z, new_value
+        # the array the next iterate goes to: the one no iterate refers to any more
+        self._next = freed if freed is not self.prev_blocks else np.empty_like(new_blocks)
         if new_value < self.best[0]:
-            self.best = (new_value, new_blocks)
+            np.copyto(self._best, new_blocks)
+            self.best = (new_value, self._best)
         self.step_l *= 0.95  # let the step grow back
         return lower

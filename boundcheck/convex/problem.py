@@ -46,8 +46,10 @@ import math
 import numpy as np
 
 from .. import _validate as validate
+from .. import _threads
+from .._threads import large
 from ..losses import get_loss
-from ..network import TaylorModel
+from ..network import CHUNK_BYTES, TaylorModel
 from ..numeric.optimize import regularizer, regularizer_gradient
 
 __all__ = ["QuadraticProblem", "Certificate", "support_term"]
@@ -138,6 +140,11 @@ class QuadraticProblem:
         # packed x_i x_i^T (upper triangle); the weighted copy counts off-diagonal entries twice
         self.features = self.x[:, rows] * self.x[:, cols]
         self.features_w = self.features * np.where(rows == cols, 1.0, 2.0)
+        # the adjoint's work: (n, chunk) weighted coefficients, reused from call to call
+        self._adjoint_chunk = max(1, min(m, CHUNK_BYTES // (8 * max(n, 1))))
+        self._adjoint_work = None
+        self._abs_coef = None
+        self._row_start = np.concatenate([[0], np.cumsum(np.arange(d, 0, -1))])
 
     # -- sizes ---------------------------------------------------------------------------------
 
@@ -150,22 +157,38 @@ class QuadraticProblem:
         """(m, d, d) symmetric blocks -> (m, d(d+1)/2) upper triangles."""
         return blocks[:, self._rows, self._cols]
 
-    def unpack(self, packed):
-        """(m, d(d+1)/2) upper triangles -> (m, d, d) symmetric blocks."""
-        out = np.empty((packed.shape[0], self.dim, self.dim))
-        out[:, self._rows, self._cols] = packed
-        out[:, self._cols, self._rows] = packed
+    def unpack(self, packed, out=None):
+        """(m, d(d+1)/2) upper triangles -> (m, d, d) symmetric blocks (into ``out`` when given)."""
+        out = np.empty((packed.shape[0], self.dim, self.dim)) if out is None else out
+        for j in range(self.dim):  # loop over the rows of the triangle (dimension): row j and column j at once
+            row = packed[:, self._row_start[j]:self._row_start[j + 1]]
+            out[:, j, j:] = row
+            out[:, j:, j] = row
         return out
 
     # -- the linear operator A and its adjoint ---------------------------------------------------
 
     def predict_blocks(self, blocks):
         r""":math:`(\mathcal A M)_i = \sum_r c_{ir} x_i^\top M_r x_i`, shape (n,); one GEMM."""
-        return np.einsum("ip,ip->i", self.coef @ self.pack(blocks), self.features_w)
+        packed = self.pack(blocks)
+        with large(2.0 * self.n_samples * packed.size):  # one thread unless the GEMM is large
+            product = self.coef @ packed
+        return np.einsum("ip,ip->i", product, self.features_w)
 
-    def adjoint(self, u):
-        r""":math:`(\mathcal A^* u)_r = \sum_i u_i c_{ir} x_i x_i^\top`, shape (m, d, d); one GEMM."""
-        return self.unpack((self.coef * u[:, None]).T @ self.features)
+    def adjoint(self, u, out=None):
+        r""":math:`(\mathcal A^* u)_r = \sum_i u_i c_{ir} x_i x_i^\top`, shape (m, d, d) (into ``out`` when given);
+        one GEMM per memory chunk of neurons."""
+        n, m = self.coef.shape
+        size = self._adjoint_chunk
+        if self._adjoint_work is None:
+            self._adjoint_work = np.empty((n, size))
+        product = np.empty((m, self.features.shape[1]))
+        with large(2.0 * n * m * self.features.shape[1]):  # one thread unless the GEMMs are large
+            for start in range(0, m, size):  # memory chunks of neurons (no (n, m) temporary), each one GEMM
+                c = slice(start, min(start + size, m))
+                weighted = np.multiply(self.coef[:, c], u[:, None], out=self._adjoint_work[:, :c.stop - c.start])
+                np.matmul(weighted.T, self.features, out=product[c])
+        return self.unpack(product, out)
 
     def predict_weights(self, w_move):
         r""":math:`f^Q_W(x_i)` for W of shape (m, d), or of the blocks :math:`V_rV_r^\top` for factors (m, d, k)."""
@@ -234,13 +257,15 @@ class QuadraticProblem:
         risk = self.risk(z)
         pairing = float(u @ z)
         gram = self.adjoint(u) if gram is None else gram
-        lam_min = np.linalg.eigvalsh(gram)[:, 0]
+        lam_min = _threads.eigvalsh(gram)[:, 0]  # the blocks split across the cores
         support, _ = support_term(lam_min, self.radius_sq, self.reg)
         # rounding allowance: the sums are off by at most ~n eps times the sum of magnitudes; G_r by
         # ~n eps sum_i |u_i c_ir| ||x_i||^2 entrywise (GEMM), eigvalsh by ~d eps ||G_r||_F (backward
         # stable); each moves the support term by at most rho times the perturbation
         block_norms = np.sqrt(np.sum(gram * gram, axis=(1, 2)))
-        gemm_err = self.n_samples * self.dim * (np.abs(u) @ np.abs(self.coef)) * np.max(np.sum(self.x**2, axis=1))
+        if self._abs_coef is None:  # |c_ir|, fixed: computed once
+            self._abs_coef = np.abs(self.coef)
+        gemm_err = self.n_samples * self.dim * (np.abs(u) @ self._abs_coef) * np.max(np.sum(self.x**2, axis=1))
         rho = self.radius_sq if math.isfinite(self.radius_sq) else support_term(lam_min, math.inf, self.reg)[1]
         rounding = 16 * EPS * (self.n_samples * (abs(risk) + float(np.abs(u) @ np.abs(z)))
                                + rho * (self.dim * float(np.linalg.norm(block_norms)) + float(np.linalg.norm(gemm_err)))
@@ -254,7 +279,7 @@ class QuadraticProblem:
         :math:`w_r = \sqrt{t_r}\, v_{\min}(G_r)` with :math:`t \propto (\lambda_{\min}(G_r))_-`
         of norm :math:`\rho` (the radius squared, or the penalized optimum).
         """
-        lam, vec = np.linalg.eigh(gram)
+        lam, vec = _threads.eigh(gram)
         g = np.maximum(-lam[:, 0], 0.0)
         _, rho = support_term(lam[:, 0], self.radius_sq, self.reg)
         norm = np.linalg.norm(g)

@@ -24,10 +24,12 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from .. import complexity as cx
+from .._lazy import lazy
 from ..losses import SQUARED_WARNING
 from .learners import ALL_LEARNERS, LEARNERS, fit_and_score, fit_point_losses
 from .problems import TARGETS, make_problem, problem_rng, radius_for
+
+cx = lazy("boundcheck.complexity")  # sympy: imported when a prediction is first needed
 
 __all__ = ["CURVE_CLAIM", "threshold", "learning_curve", "curve_cell", "curve_sweep_config", "run_curve_cells",
            "curve_rows_from_records", "thresholds_from_curves", "sample_complexity", "predicted_exponent",

@@ -15,8 +15,10 @@ import math
 import numpy as np
 
 from .. import _validate as validate
-from .. import complexity as cx
+from .._lazy import lazy
 from ..data import LowDegreePlusSparse, NoisyXor, Polynomial, sample_hypercube, sample_sphere
+
+cx = lazy("boundcheck.complexity")  # sympy: imported when a prediction is first needed
 
 __all__ = ["TARGETS", "Problem", "make_problem", "problem_rng", "radius_for"]
 

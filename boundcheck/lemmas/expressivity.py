@@ -13,14 +13,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..api import claim, exact, hyp, mean, proportion, rate, worst_case
 from ..data import load_instance, sample_sphere
 from ..losses import get_loss
 from ..numeric import expressivity as nx
-from ..symbolic import expressivity as ex
-from ..symbolic import kernels as kern
-from ..symbolic import moments as mom
 from . import PACK
+
+# sympy / mpmath closed forms, imported when a check first needs them (``verify --list`` stays fast)
+ex = lazy("boundcheck.symbolic.expressivity")
+kern = lazy("boundcheck.symbolic.kernels")
+mom = lazy("boundcheck.symbolic.moments")
 
 __all__ = ["PRINTED_VS_DERIVED", "check_lemma9_coefficients", "check_lemma9", "check_lemma15", "check_theorem7",
            "check_section6_moments"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..activations import check_assumption_a
 from ..api import Ball24, claim, exact, hyp, mean, rate, search_worst, worst_case
 from ..convex.bracket import opt_bracket
@@ -32,6 +33,8 @@ from ..numeric import coupling as cpl
 from ..numeric import landscape as ls
 from ..numeric.regularizer import corollary3_needed_constant as needed_constant
 from . import PACK
+
+optimize = lazy("scipy.optimize")
 
 EPS = np.finfo(np.float64).eps
 #: Equivalence margin of Lemma 1's exponent: the fitted exponent of the remainder at m <= 2048 sits

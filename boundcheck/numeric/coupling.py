@@ -35,7 +35,11 @@ randomization), and :func:`pooled_sweep`, the independent replicate sweeps in m 
 
 from __future__ import annotations
 
+import collections
+import functools
+import hashlib
 import math
+import threading
 
 import numpy as np
 
@@ -437,9 +441,7 @@ def coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, *, loss="
     :math:`\widetilde L(W) - L^Q(W)`), 13 (``gradient``: :math:`\langle\nabla\widetilde L(W) - \nabla L^Q(W), W\rangle`)
     or 14 (``hessian``: :math:`E_{\Sigma'}(\nabla^2\widetilde L - \nabla^2L^Q)(W)[W_*\Sigma', W_*\Sigma']`), with an
     exactly mean-zero control variate subtracted (:func:`boundcheck.numeric.landscape.randomized_sides`)."""
-    from .landscape import randomized_sides
-
-    s = randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
+    s = _coupling_sides(x, y, w_init, w_out, w_move, w_star, signs, loss, activation)
     if kind == "risk":
         return s["risk"] - s["quadratic_risk"] - s["control"]
     if kind == "gradient":
@@ -447,6 +449,38 @@ def coupling_samples(kind, x, y, w_init, w_out, w_move, w_star, signs, *, loss="
     if kind == "hessian":
         return s["hess_form"] - s["quadratic_hess_form"] - s["hess_control"]
     raise ValueError(f"kind must be one of {COUPLING_KINDS}; got {kind!r}")
+
+
+#: The per-draw sides :func:`coupling_samples` reads, kept for inputs seen lately: Lemmas 12, 13 and 14 draw
+#: the same problems from the same seed (their defaults agree), so the second and third reuse the first's.
+_SIDES = ("risk", "quadratic_risk", "control", "grad_inner", "quadratic_grad_inner", "hess_form",
+          "quadratic_hess_form", "hess_control")
+_SIDES_CACHE, _SIDES_LOCK, _SIDES_ENTRIES = collections.OrderedDict(), threading.Lock(), 1024
+
+
+def _coupling_sides(x, y, w_init, w_out, w_move, w_star, signs, loss, activation):
+    """:func:`boundcheck.numeric.landscape.randomized_sides`' per-draw sides, memoized by the inputs' contents."""
+    from .landscape import randomized_sides
+
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (x, y, w_init, w_out, w_move, w_star, signs)]
+    digest = hashlib.blake2b(repr((str(loss), str(activation), [a.shape for a in arrays])).encode(), digest_size=20)
+    for a in arrays:
+        digest.update(a.data)
+    key = digest.digest()
+    with _SIDES_LOCK:
+        found = _SIDES_CACHE.get(key)
+        if found is not None:
+            _SIDES_CACHE.move_to_end(key)
+            return found
+    s = randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
+    found = {k: np.array(s[k]) for k in _SIDES}
+    for v in found.values():
+        v.flags.writeable = False
+    with _SIDES_LOCK:
+        _SIDES_CACHE[key] = found
+        while len(_SIDES_CACHE) > _SIDES_ENTRIES:  # the oldest first (about 10 KB each at the defaults)
+            _SIDES_CACHE.popitem(last=False)
+    return found
 
 
 def coupling_bound(kind, ctx):
@@ -475,16 +509,19 @@ def coupling_cell(kind, width, rng, *, n_samples, dim, radius, input_radius=1.0,
 # Section 6: the k-th order term of the 2m-neuron network (boundcheck.lemmas.higher_order)
 
 
+@functools.lru_cache(maxsize=None)
 def moment_pair(order):
     r"""Support and probabilities of Section 6.1's :math:`(z_+, z_-)` for ``order`` k, as floats:
     ``(points_plus, probs_plus, points_minus, probs_minus, source)``, from the exact pair of
     :func:`boundcheck.symbolic.moments.moment_matching_pair` (first k-1 moments equal, k-th ones
-    differ by 1)."""
+    differ by 1). Computed once per order (sympy); the arrays are read-only."""
     from ..symbolic.moments import moment_matching_pair
 
     plus, minus = moment_matching_pair(order)
     points = [np.array([float(t) for t in d], dtype=np.float64) for d in (plus, minus)]
     probs = [np.array([float(q) for q in d.values()], dtype=np.float64) for d in (plus, minus)]
+    for array in points + probs:
+        array.flags.writeable = False
     return points[0], probs[0], points[1], probs[1], "boundcheck.symbolic.moments"
 
 

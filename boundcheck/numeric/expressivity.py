@@ -20,9 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..losses import get_loss
 from ..network import norm_24, quadratic_model, symmetric_init
-from ..symbolic import expressivity as ex
+
+ex = lazy("boundcheck.symbolic.expressivity")  # sympy: loaded when a closed form is first needed
 
 __all__ = ["random_direction", "point_along", "points_at_correlations", "lemma9_scaling_series",
            "lemma15_fourth_moment_samples", "theorem7_quadratic_values", "theorem7_series", "theorem7_reduction_error",
@@ -107,7 +109,8 @@ def theorem7_quadratic_values(w_half, x, beta, coef, degree, *, input_radius=1.0
     draws, half, dim = w_half.shape
     a = ex.random_feature_coefficient(w_half.reshape(-1, dim), beta, coef, degree - 2,
                                       input_radius=input_radius).reshape(draws, half)
-    features = np.maximum(w_half.reshape(-1, dim) @ x.T, 0.0).reshape(draws, half, -1)  # one GEMM
+    features = w_half.reshape(-1, dim) @ x.T  # one GEMM
+    features = np.maximum(features, 0.0, out=features).reshape(draws, half, -1)  # relu in place
     return (1.0 / half) * np.einsum("krn,kr->kn", features, a) * (x @ beta) ** 2
 
 

@@ -43,9 +43,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..activations import get_activation
 from ..losses import get_loss
 from ..network import CHUNK_BYTES, TaylorModel, equation4_bound, quadratic_model, randomized_network, sample_signs
@@ -53,6 +53,8 @@ from . import opnorm as _opnorm
 from . import rademacher as _rad
 from .landscape import quadratic_risk_objective
 from .optimize import projected_descent
+
+stats = lazy("scipy.stats")
 
 __all__ = ["lemma8_sides", "clopper_pearson", "equation4_exceedance", "equation4_exact_probability",
            "fit_quadratic_model", "coupling_terms", "theorem6_terms", "generalization_gaps",

@@ -29,13 +29,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..losses import get_loss
 from ..network import TaylorModel, norm_24, sample_signs
 from .optimize import (REGULARIZER_POWER, noisy_descent, projected_descent, regularizer, regularizer_gradient,
                        regularizer_hvp)
+
+sparse_linalg = lazy("scipy.sparse.linalg")
 
 __all__ = [
     "quadratic_risk", "quadratic_risk_gradient", "quadratic_risk_hvp", "quadratic_risk_hessian_form",
@@ -327,8 +329,11 @@ def randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, *, loss="logist
     """
     model, y = _model(x, y, w_init, w_out, activation)
     w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
-    signs = _signs(signs, model.width)
-    lo = get_loss(loss)
+    return _randomized_sides(model, y, w_move, w_star, _signs(signs, model.width), get_loss(loss))
+
+
+def _randomized_sides(model, y, w_move, w_star, signs, lo):
+    """:func:`randomized_sides` on a model (which keeps its arrays for the next W at the same data)."""
     # one pass for the network along W (Df_k[W]: <grad, W> per sample) and along W_* (form and mean square)
     f, (along_w, star) = model.evaluate(w_move, [w_move, w_star], signs=signs, jvp=(True, False),
                                         form=(False, True), square=(False, True))
@@ -458,15 +463,15 @@ def smallest_hessian_eigenvalue(hvp, shape, *, rng, tol=1e-6, maxiter=None):
     def matvec(vec):
         return np.asarray(hvp(np.asarray(vec, dtype=np.float64).reshape(shape)), dtype=np.float64).ravel()
 
-    op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+    op = sparse_linalg.LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     start = rng.standard_normal(size)
     if size <= 2:
         dense = np.column_stack([matvec(e) for e in np.eye(size)])  # at most 2 x 2
         vals, vecs = np.linalg.eigh((dense + dense.T) / 2)
         return float(vals[0]), vecs[:, 0].reshape(shape)
     try:
-        vals, vecs = eigsh(op, k=1, which="SA", v0=start, tol=tol, maxiter=maxiter or 20 * size)
-    except ArpackNoConvergence as err:  # keep the best Ritz value found
+        vals, vecs = sparse_linalg.eigsh(op, k=1, which="SA", v0=start, tol=tol, maxiter=maxiter or 20 * size)
+    except sparse_linalg.ArpackNoConvergence as err:  # keep the best Ritz value found
         if len(err.eigenvalues) == 0:
             raise
         vals, vecs = err.eigenvalues, err.eigenvectors
@@ -545,10 +550,14 @@ def theorem2_samples(x, y, w_init, w_out, w_move, w_star, signs, *, opt, loss="l
     terms are subtracted (same mean, smaller variance).
     """
     s = randomized_sides(x, y, w_init, w_out, w_move, w_star, signs, loss=loss, activation=activation)
+    return _theorem2_h(s, opt, control), s
+
+
+def _theorem2_h(s, opt, control=True):
     h = s["hess_form"] - s["grad_inner"] + 2 * (s["risk"] - opt)
     if control:
         h = h - s["hess_control"] - s["control"]
-    return h, s
+    return h
 
 
 def theorem2_coupling_error(x, y, w_init, w_out, w_star, family, signs, *, opt, loss="logistic",
@@ -558,10 +567,13 @@ def theorem2_coupling_error(x, y, w_init, w_out, w_star, family, signs, *, opt, 
     :func:`theorem2_samples` minus Lemma 1's exact slack of the quadratic model at the same W: what
     Lemmas 12-14 bound, the part of :math:`\epsilon` condition (6) pays for), and the largest
     :math:`\overline{h}(W)` (the smallest :math:`\epsilon` for which (7) holds on the family)."""
+    model, y = _model(x, y, w_init, w_out, activation)  # one model for the family: its arrays serve every W
+    w_star = validate.matrix("w_star", w_star, shape=(model.width, model.dim))
+    signs, lo = _signs(signs, model.width), get_loss(loss)
     coupling, largest = 0.0, -math.inf
     for w in family:  # a loop over a few movements, each batched over sign draws
-        h, _ = theorem2_samples(x, y, w_init, w_out, w, w_star, signs, opt=opt, loss=loss, activation=activation)
-        t = lemma1_terms(x, y, w_init, w_out, w, w_star, opt=opt, loss=loss, activation=activation)
+        h = _theorem2_h(_randomized_sides(model, y, w, w_star, signs, lo), opt)
+        t = _lemma1(model, y, w, w_star, lo, opt)[0]
         coupling = max(coupling, abs(float(np.mean(h)) - (t["lhs_exact"] - t["rhs_main"])))
         largest = max(largest, float(np.mean(h)))
     return coupling, largest

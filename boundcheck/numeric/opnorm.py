@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from .. import _validate as validate
+from .._lazy import lazy
 from ..data import DISTRIBUTIONS, sample_inputs
 from ..network import CHUNK_BYTES  # the one memory constant: one chunk of trials (trials x n x d inputs)
 from ..results import mean_interval
+
+special = lazy("scipy.special")
 
 __all__ = ["covariance_opnorm", "m_op_of_array", "estimate_m_op", "m_op_reference",
            "isotropic_m_op_asymptotic", "hypercube_m_op_exact_dim2", "sphere_m_op_exact_dim2", "m_op_sweep", "DIGITS_DIM", "DIGITS_ROWS"]

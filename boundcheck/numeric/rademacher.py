@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from .. import _validate as validate
+from .._threads import large, map_batches, small_products
 from ..activations import get_activation
 from ..network import CHUNK_BYTES, TaylorModel
 from ..results import mean_interval
@@ -114,7 +115,8 @@ class _PackedGram:
         out = self._buffer[:k]
         for b in self.blocks:  # loop over column blocks of Z (memory), each one GEMM
             z = self.whole if self.whole is not None else _packed_outer(self.x, np.arange(b.start, b.stop))
-            packed = weights @ z
+            with large(2.0 * k * self.n * z.shape[1]):  # large builds opt into threads
+                packed = weights @ z
             for j in range(d):  # loop over triangle rows (dimension): contiguous copies of the row's slice
                 lo, hi = max(self.row_start[j], b.start), min(self.row_start[j + 1], b.stop)
                 if lo < hi:
@@ -134,29 +136,26 @@ def _chunk_rows(n, d, chunk_bytes):
     return max(1, budget // (8 * (n + 2 * d * d)))
 
 
-def _single_thread_blas():
-    """A context limiting BLAS to one thread (threadpoolctl, a scikit-learn dependency), else a no-op.
-
-    A batch of small eigenproblems gains nothing from a threaded BLAS inside each one, and on a
-    busy machine the threads' spin-waiting made batched ``eigvalsh`` of 64 x 64 matrices 20 to 40
-    times slower in our measurements (benchmarks/bench_rademacher.py).
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _extreme_eigs(mats):
-    """Smallest and largest eigenvalue of each matrix of a (k, d, d) stack (upper triangles read)."""
-    with _single_thread_blas():
-        eig = np.linalg.eigvalsh(mats, UPLO="U")
-    return eig[:, 0], eig[:, -1]
+    """Smallest and largest eigenvalue of each matrix of a (k, d, d) stack (upper triangles read).
+
+    A batch of small eigenproblems gains nothing from a threaded BLAS inside each one (on a busy
+    machine the threads' spin-waiting made batched ``eigvalsh`` of 64 x 64 matrices 20 to 40 times
+    slower): the batch is split across the cores as Python threads, one BLAS thread each
+    (:func:`boundcheck._threads.map_batches`; benchmarks/bench_rademacher.py).
+    """
+    k, d = mats.shape[0], mats.shape[-1]
+    lam_min, lam_max = np.empty(k), np.empty(k)
+
+    def part(rows):
+        eig = np.linalg.eigvalsh(mats[rows], UPLO="U")
+        lam_min[rows], lam_max[rows] = eig[:, 0], eig[:, -1]
+
+    map_batches(part, k, work_per_item=float(d) ** 3)
+    return lam_min, lam_max
 
 
+@small_products
 def weighted_gram_extremes(x, weights, *, chunk_bytes=None, packed_bytes=None):
     r"""Extreme eigenvalues of :math:`A_j = \sum_i \mathrm{weights}_{j,i}\, x_i x_i^\top` for every row j.
 
@@ -199,6 +198,7 @@ def _check_inputs(x, w_init, w_out=None, rademacher=None):
     return x, w_init, w_out, rademacher
 
 
+@small_products
 def feature_operator_extremes(x, w_init, rademacher, *, activation="relu3", chunk_bytes=None, packed_bytes=None):
     r"""Extreme eigenvalues of :math:`M_r(s) = \frac1n\sum_i s_i\sigma''(w_{0,r}^\top x_i)x_ix_i^\top`.
 
@@ -256,6 +256,7 @@ def _top_of_scaled(lam_min, lam_max, w_out):
     return np.where(w_out >= 0, w_out * lam_max, w_out * lam_min)
 
 
+@small_products
 def quadratic_class_sup(x, w_init, w_out, rademacher, *, radius, activation="relu3", extremes=None, absolute=False):
     r"""Exact :math:`\sup_{\|W\|_{2,4}\le B_w}\frac1n\sum_i s_i f^Q_W(x_i)` for each sign draw.
 
@@ -405,6 +406,7 @@ class ComplexityEstimate:
         return out
 
 
+@small_products
 def quadratic_complexity(x, w_init, w_out, rademacher, *, radius, activation="relu3", level=0.95):
     r"""Empirical Rademacher complexity of :math:`\mathcal F^Q(B_w)` over the given sign draws.
 
@@ -426,6 +428,7 @@ def quadratic_complexity(x, w_init, w_out, rademacher, *, radius, activation="re
     return ComplexityEstimate(sides["exact"], exact, interval, bound, exact / bound if bound > 0 else math.nan, extra)
 
 
+@small_products
 def ntk_complexity(x, w_init, w_out, rademacher, *, radius, activation="relu3", level=0.95):
     r"""Empirical Rademacher complexity of :math:`\{f^L_W: \|W\|_F\le R\}` over the given sign draws.
 
@@ -439,6 +442,7 @@ def ntk_complexity(x, w_init, w_out, rademacher, *, radius, activation="relu3", 
     return ComplexityEstimate(per, exact, interval, bound, exact / bound if bound > 0 else math.nan)
 
 
+@small_products
 def complexity_sweep(dim_values, *, n_samples, width, radius, ntk_radius=None, draws=32, input_radius=1.0,
                      activation="relu3", dist="sphere", level=0.95, rng):
     r"""Quadratic (:math:`\|W\|_{2,4}\le B_w`) and NTK (:math:`\|W\|_F\le R`) complexities as d varies.

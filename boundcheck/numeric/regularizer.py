@@ -25,9 +25,11 @@ B.5's C, :math:`378\cdot14^3/5^3 = 8297.9`, is attained by a :math:`W_*` with on
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from .. import _validate as validate
+from .._lazy import lazy
+
+optimize = lazy("scipy.optimize")
 
 __all__ = ["regularizer_gap_reduced", "corollary3_constant_on_ray", "corollary3_needed_constant"]
 

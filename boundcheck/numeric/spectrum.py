@@ -26,9 +26,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from .. import _validate as validate
+from .._lazy import lazy
+
+special = lazy("scipy.special")
 
 __all__ = ["harmonic_dimension", "degree_eigenvalues", "ntk_profile", "spectral_gap"]
 

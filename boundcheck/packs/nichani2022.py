@@ -37,13 +37,15 @@ import math
 
 import numpy as np
 
-from .. import complexity as cx
+from .._lazy import lazy
 from ..api import claim, exact, hyp, mean, paired, rate
 from ..data import sample_sphere
 from ..experiments.learners import EigenRegularizer, fit_taylor, predict_taylor
 from ..experiments.ntk import fit_ntk_loo, ntk_kernel
 from ..network import symmetric_init
 from ..numeric.spectrum import degree_eigenvalues, harmonic_dimension, ntk_profile, spectral_gap
+
+cx = lazy("boundcheck.complexity")  # sympy: imported when a check first needs a prediction
 
 PACK = "nichani-bai-lee-2022"
 SLIDES = "NeurIPS 2022 talk slides"

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from .. import _validate as validate
+from .._threads import single_thread
 from ..results import INCONCLUSIVE, VERDICTS, CheckResult, calibrate
 from .. import errata
 from .registry import PAPER_PACK, Claim, claims, get_claim
@@ -206,7 +207,8 @@ def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=
     for c in chosen:  # a loop over claims: each check is batched inside
         if bar is not None:
             bar.set_postfix_str(c.label)
-        out = _records(c, c.check(rng=_look_rng(seed, 1), **per_claim[c.name]), seed, per_claim[c.name], plant)
+        with single_thread():  # the thread policy (boundcheck._threads): large operations opt into more
+            out = _records(c, c.check(rng=_look_rng(seed, 1), **per_claim[c.name]), seed, per_claim[c.name], plant)
         spans[c.name] = (len(records), len(records) + len(out))
         records.extend(out)
         if bar is not None:
@@ -225,7 +227,8 @@ def run_claims(labels=None, *, seed=0, alpha=DEFAULT_ALPHA, budget=1.0, options=
             if not open_:
                 continue
             kwargs = _scaled(c, per_claim[c.name], factor)
-            again = _records(c, c.check(rng=_look_rng(seed, look), **kwargs), seed, kwargs, plant)
+            with single_thread():
+                again = _records(c, c.check(rng=_look_rng(seed, look), **kwargs), seed, kwargs, plant)
             if len(again) != stop - start:  # the records no longer line up: leave this claim's verdicts
                 continue
             for i in open_:
