@@ -52,7 +52,10 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from ._lazy import lazy
+
+stats = lazy("scipy.stats")  # imported on first use: listing claims and --help do not pay for it
 
 __all__ = [
     "CheckResult", "HOLDS", "VIOLATED", "INCONCLUSIVE", "RELATIONS", "VERDICTS", "exact", "worst_case", "mean",

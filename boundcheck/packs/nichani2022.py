@@ -22,9 +22,9 @@ What the slides do not fix, and what is assumed here (each check says it again):
 * "the spectrum partitions into groups": the infinite-width kernel's eigenvalues of degree
   :math:`\le k` all exceed those of higher degree, and the ratio across the boundary grows with d
   at least like :math:`d^{1/2}` (kernel theory gives :math:`d^1` asymptotically);
-* "NTK alone requires :math:`n \ge \Omega(d^{k+1})`" (Ghorbani et al. 2021): at :math:`n = 2D_k` the NTK
-  (kernel ridge regression, ridge by leave-one-out) at :math:`n = 4D_k` leaves at least half of the
-  sparse term's variance unexplained, and a larger share of it than of the low-degree part's;
+* "NTK alone requires :math:`n \ge \Omega(d^{k+1})`" (Ghorbani et al. 2021): at :math:`n = 4D_k` samples the
+  NTK (kernel ridge regression, ridge by leave-one-out) leaves at least half of the sparse term's
+  variance unexplained, and a larger share of it than of the low-degree part's;
 * "width m = poly(d)": read as :math:`m \ge d^2`, a hypothesis checked on the arrays;
 * the regularizer: :class:`boundcheck.experiments.learners.EigenRegularizer` (a penalty on the
   middle eigen-directions of the empirical feature covariance); the slides do not print it.
