@@ -4,7 +4,10 @@
 Usage: python benchmarks/bench_landscape.py [--n 4096 --width 4096 --dim 64 --repeats 5 --threads 1]
 
 Measured, round by round (each round times every operation once, so a burst of load on the shared
-machine hits the baseline as well):
+machine hits the baseline as well). Each timed call follows an untimed call of the same operation, so
+that every operation, the baseline included, runs with the allocator warm for its own arrays (as in
+a loop of the same calls); a cold baseline pays page faults for its two fresh (n, m) outputs and is
+about three times slower, which would flatter every ratio.
 
 * two GEMMs (n, d) @ (d, m): the baseline;
 * one Lemma 1 evaluation (``lemma1_terms``: every term of B.1, one model point and one tangent);
@@ -65,6 +68,7 @@ def main(argv=None):
     wall, cpu = {name: [] for name in operations}, {name: [] for name in operations}
     for _ in range(args.repeats):  # rounds: every operation once per round
         for name, fun in operations.items():
+            fun()  # untimed: the allocator holds this operation's arrays again, as in a loop of the same calls
             start, start_cpu = time.perf_counter(), time.process_time()
             fun()
             wall[name].append(time.perf_counter() - start)

@@ -102,13 +102,24 @@ def test_copied_constants_agree_with_their_source():
     assert data.TARGETS == complexity.TARGETS
 
 
-# scipy.stats (and with it scipy.optimize) still comes with boundcheck.results
-HEAVY = ("sympy", "mpmath", "cvxpy", "matplotlib", "pandas", "dask", "tqdm")
+HEAVY = ("sympy", "mpmath", "cvxpy", "matplotlib", "pandas", "dask", "tqdm", "scipy.stats", "scipy.optimize",
+         "scipy.sparse", "scipy.special")
 
 
 def test_listing_the_claims_imports_no_heavy_module():
     """``verify --list`` registers every claim of every pack without sympy, cvxpy, matplotlib ..."""
     code = ("import sys\nfrom boundcheck.run.registry import claims\nassert len(claims()) > 20\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["verify", "--list"]])
+def test_help_and_listing_import_no_heavy_module(argv):
+    """The command line's ``--help`` and ``verify --list`` pay for none of the heavy modules."""
+    code = ("import contextlib, io, sys\nfrom boundcheck.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main({argv!r})\n"
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

@@ -141,6 +141,19 @@ def test_budget_power_plants_at_every_look(monkeypatch):
     assert default[0]["share"] < 0.5 and powered[0]["share"] >= 0.9
 
 
+def test_budget_rows_skip_claims_of_exact_records_only(monkeypatch):
+    """A claim whose records are all exact decides the same at any effort: the budget pass skips it."""
+    calls = []
+    monkeypatch.setattr(trust, "budget_power", lambda *a, **k: calls.append(a) or [])
+    runs = [[bc.exact(1.0, 2.0, "<=", claim="Exact one").to_dict()] for _ in range(5)]
+    missed = [dict(claim="Exact one", position=0, kind="sign", direction="flip", size=1.0, share=0.0)]
+    assert trust.budget_rows(runs, missed, budget=10, n_seeds=3) == [] and calls == []
+    runs = [[bc.mean(np.arange(4.0) + i, 9.0, "<=", claim="Mean one").to_dict()] for i in range(5)]
+    missed[0]["claim"] = "Mean one"
+    trust.budget_rows(runs, missed, budget=10, n_seeds=3)
+    assert len(calls) == 1  # a record with an interval is re-run at the budget
+
+
 # -- determinism ---------------------------------------------------------------------------------------
 
 def _cli(argv):

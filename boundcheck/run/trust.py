@@ -520,6 +520,8 @@ def budget_rows(runs, rows, *, budget, n_seeds, claims=None, first_seed=10**6):
         truths = {p: float(np.nanmean([_as_record(r).lhs for r in slots[(label, p)]])) for p in positions
                   if (label, p) in slots}
         alpha = _claim_alpha([r for (lab, _), recs in slots.items() if lab == label for r in recs[:1]])
+        if alpha <= 0.0:  # only exact records: their verdicts do not depend on the effort, so a budget cannot help
+            continue
         caught = set()
         for kind, direction, size in sorted({(k, d, s) for _, k, d, s in wanted}, key=lambda t: t[2]):
             todo = {p for p, k, d, s in wanted if (k, d, s) == (kind, direction, size) and (p, k, d) not in caught}
