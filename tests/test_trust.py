@@ -154,6 +154,24 @@ def test_budget_rows_skip_claims_of_exact_records_only(monkeypatch):
     assert len(calls) == 1  # a record with an interval is re-run at the budget
 
 
+def test_budget_rows_count_a_claims_records_from_its_own_start(monkeypatch):
+    """Battery positions (over every claim of the run) become the claim's own indices for its runs alone."""
+    seen = []
+
+    def fake(label, truths, *, seeds, budget, alpha, plants, position_filter=None):
+        seen.append((label, dict(truths), set(position_filter)))
+        return [dict(claim=label, position=0, kind="constant", direction="-", size=0.5, caught=3, runs=3, share=1.0,
+                     budget=budget)]
+
+    monkeypatch.setattr(trust, "budget_power", fake)
+    runs = [[bc.exact(1.0, 2.0, "<=", claim="First").to_dict(),
+             bc.mean(np.arange(4.0) + i, 9.0, "<=", claim="Second", part="its mean").to_dict()] for i in range(4)]
+    missed = [dict(claim="Second", position=1, kind="constant", direction="-", size=0.5, share=0.0)]
+    out = trust.budget_rows(runs, missed, budget=10, n_seeds=3)
+    assert seen == [("Second", {0: pytest.approx(3.0)}, {0})]  # mean of the lhs 1.5 + i over i = 0..3
+    assert out[0]["position"] == 1 and out[0]["part"] == "its mean"
+
+
 # -- determinism ---------------------------------------------------------------------------------------
 
 def _cli(argv):

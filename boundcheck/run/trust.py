@@ -516,9 +516,13 @@ def budget_rows(runs, rows, *, budget, n_seeds, claims=None, first_seed=10**6):
             missed.setdefault(row["claim"], set()).add((row["position"], row["kind"], row["direction"], row["size"]))
     out = []
     for label, wanted in missed.items():  # a loop over claims, each a few runs per plant
+        # a slot's position counts the records of the whole battery run; a run of the claim alone
+        # (and the runner's plant hook) counts its own records from 0: they differ by the claim's offset
+        offset = min(p for lab, p in slots if lab == label)
+        wanted = {(p - offset, k, d, s) for p, k, d, s in wanted}
         positions = sorted({p for p, *_ in wanted})
-        truths = {p: float(np.nanmean([_as_record(r).lhs for r in slots[(label, p)]])) for p in positions
-                  if (label, p) in slots}
+        truths = {p: float(np.nanmean([_as_record(r).lhs for r in slots[(label, p + offset)]])) for p in positions
+                  if (label, p + offset) in slots}
         alpha = _claim_alpha([r for (lab, _), recs in slots.items() if lab == label for r in recs[:1]])
         if alpha <= 0.0:  # only exact records: their verdicts do not depend on the effort, so a budget cannot help
             continue
@@ -530,9 +534,10 @@ def budget_rows(runs, rows, *, budget, n_seeds, claims=None, first_seed=10**6):
             got = budget_power(label, truths, seeds=range(first_seed, first_seed + n_seeds), budget=budget,
                                alpha=alpha, plants=[(kind, size, direction)], position_filter=todo)
             for row in got:
-                row["part"] = slots[(label, row["position"])][0].get("params", {}).get("part", "")
                 if row["share"] >= CATCH_SHARE:
                     caught.add((row["position"], kind, direction))
+                row["position"] += offset  # back to the battery's positions, as the default rows count them
+                row["part"] = slots[(label, row["position"])][0].get("params", {}).get("part", "")
             out += got
     return out
 
