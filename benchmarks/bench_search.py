@@ -3,8 +3,9 @@
     python benchmarks/bench_search.py [--seeds 3] [--out data/search_vs_draws.json]
 
 For each claim of the Bai & Lee pack that quantifies over every W (Lemma 1, Lemmas 10-14, Theorem 2,
-Corollary 3) and each seed, the check runs twice at its defaults: with ``search_evals=0`` (its random,
-trajectory and closed-form draws only) and with its default search. For every record whose part is
+Corollary 3) and each seed, the check runs twice at its defaults: once with the search replaced by
+the evaluation of its starting points (the check's random, trajectory and closed-form points: what
+the check found before the search existed), and once as it is. For every record whose part is
 a worst case over W, the smallest relative margin (margin / |rhs|, the quantity the search minimizes;
 smaller is closer to a counterexample) is printed for both runs, with the check's wall time at one
 BLAS thread. Both runs of a seed draw their W from the same seed, so the difference is the search's.
@@ -13,12 +14,16 @@ BLAS thread. Both runs of a seed draw their W from the same seed, so the differe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
+import sys
 import time
 
+from boundcheck import search
 from boundcheck._threads import single_thread
 from boundcheck.run.provenance import versions
+from boundcheck.run.registry import claims
 from boundcheck.run.runner import run_claim
 
 CLAIMS = ("Lemma 1", "Lemma 10", "Lemma 11", "Lemma 12", "Lemma 13", "Lemma 14", "Theorem 2", "Corollary 3")
@@ -30,9 +35,39 @@ def _relative(record):
     return float(record.margin) / abs(float(record.rhs))
 
 
-def _measure(label, seed, **options):
+def _starts_only(sides, domains, *, relation="<=", rng, starts=(), relative=True, **_ignored):
+    """search_worst without the search: the least-margin point among the starts it was given."""
+    points = [dict(p) for p in starts] or [{k: d.sample(rng) for k, d in domains.items()}]
+    best = None
+    for point in points:
+        lhs, rhs = (float(v) for v in sides(**point))
+        slack = search._slack(lhs, rhs, relation)
+        key = slack / (abs(lhs) + abs(rhs) + 1e-300) if relative else slack
+        if best is None or key < best[0]:
+            best = (key, slack, lhs, rhs, point)
+    _, slack, lhs, rhs, point = best
+    return search.WorstCase(slack, lhs, rhs, point, "starts only (no search)", len(points), len(points), [])
+
+
+@contextlib.contextmanager
+def _no_search():
+    """Every module of the package that holds search_worst gets the starts-only stand-in."""
+    original = search.search_worst
+    holders = [m for name, m in list(sys.modules.items())
+               if name.startswith("boundcheck") and getattr(m, "search_worst", None) is original]
+    for module in holders:
+        module.search_worst = _starts_only
+    try:
+        yield
+    finally:
+        for module in holders:
+            module.search_worst = original
+
+
+def _measure(label, seed, *, searched):
     start = time.perf_counter()
-    records = run_claim(label, seed=seed, **options)
+    with contextlib.nullcontext() if searched else _no_search():
+        records = run_claim(label, seed=seed)
     seconds = time.perf_counter() - start
     parts = {}
     for record in records:
@@ -47,12 +82,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    claims()  # every pack imported, so that _no_search finds every module holding search_worst
     rows = []
     with single_thread():
         for label in CLAIMS:
             for seed in range(args.seeds):
-                draws, t_draws, v_draws = _measure(label, seed, search_evals=0)
-                found, t_search, v_search = _measure(label, seed)
+                draws, t_draws, v_draws = _measure(label, seed, searched=False)
+                found, t_search, v_search = _measure(label, seed, searched=True)
                 for part in found:
                     rows.append({"claim": label, "seed": seed, "part": part,
                                  "relative_margin_draws": draws.get(part), "relative_margin_search": found[part],
