@@ -17,6 +17,7 @@ targets :math:`f_{\le k} + \sum_{j\le R}(\beta_j^\top x)^{k+1}` of Nichani, Bai 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -304,7 +305,7 @@ def _read_npz(path, wanted):
 
 
 def load_instance(path, required=("x", "w_init", "w_out"), optional=tuple(INSTANCE_KEYS)):
-    """Load and validate the arrays of ``--instance FILE.npz``.
+    """Load and validate the arrays of ``--instance FILE.npz`` (a dict of arrays: only its keys are checked).
 
     Shapes: ``x`` (n, d), ``w_init`` (m, d), ``w_out`` (m,) of +-1, ``y`` (n,), ``w_move`` and
     ``w_star`` (m, d), ``signs`` (draws, m) of +-1, ``rademacher`` (draws, n) of +-1.
@@ -314,8 +315,14 @@ def load_instance(path, required=("x", "w_init", "w_out"), optional=tuple(INSTAN
     as float64. Entries must be finite and at most :data:`MAX_INSTANCE_VALUE` in magnitude, and
     ``x`` must not be all zeros (its largest row norm is :math:`B_x`).
     """
+    if isinstance(path, Mapping):  # arrays in hand (the Python API): the keys are checked, not the values
+        missing = [key for key in required if key not in path]
+        if missing:
+            raise validate.BoundcheckInputError(f"instance must hold arrays {', '.join(missing)} for this check; it "
+                                                f"holds {', '.join(path) or 'none'}")
+        return dict(path)
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"instance must be a path to an .npz file; got {path!r}")
+        raise TypeError(f"instance must be a path to an .npz file or a dict of arrays; got {path!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"instance: no such file {str(path)!r}")
     wanted = [k for k in INSTANCE_KEYS if k in required or k in optional]

@@ -35,15 +35,6 @@ LANDSCAPE_WIDTHS = (64, 128, 256, 512, 1024)
 LEVEL_NOTE = "interval: Student t over the slopes of independent replicate sweeps"
 
 
-def _instance(instance, required):
-    """The user's arrays (dict or .npz path), with every key of ``required``."""
-    arrays = load_instance(instance, required=required) if isinstance(instance, str) else dict(instance)
-    missing = [k for k in required if k not in arrays]
-    if missing:
-        raise validate.BoundcheckInputError(f"instance must hold arrays {', '.join(missing)} for this check")
-    return arrays
-
-
 def _sampled(rng, n_samples, width, dim, input_radius):
     """Inputs on the sphere of radius ``input_radius`` and the symmetric initialization (3)."""
     width = validate.even_width("width", width)
@@ -152,7 +143,7 @@ def check_lemma10(*, rng, n_samples=256, width=512, dim=8, radius=2.0, input_rad
     With ``instance`` (``x, w_init, w_out`` and optionally ``w_move``) the user's arrays replace the draws.
     """
     if instance is not None:
-        arrays = _instance(instance, ("x", "w_init", "w_out"))
+        arrays = load_instance(instance, ("x", "w_init", "w_out"))
         x, w_init, w_out = arrays["x"], arrays["w_init"], arrays["w_out"]
         radius = float(norm_24(arrays["w_move"])) if "w_move" in arrays else validate.positive("radius", radius)
     else:
@@ -203,7 +194,7 @@ def check_lemma11(*, rng, n_samples=128, width=512, dim=8, radius=2.0, input_rad
     With ``instance`` (``x, w_init, w_out`` and optionally ``w_move``): the bound records only, on its arrays.
     """
     if instance is not None:
-        arrays = _instance(instance, ("x", "w_init", "w_out"))
+        arrays = load_instance(instance, ("x", "w_init", "w_out"))
         x, w_init, w_out = arrays["x"], arrays["w_init"], arrays["w_out"]
         radius = float(norm_24(arrays["w_move"])) if "w_move" in arrays else validate.positive("radius", radius)
         widths = ()
@@ -272,7 +263,7 @@ def _coupling_lemma(kind, *, rng, n_samples, width, dim, radius, input_radius, l
     (:func:`boundcheck.numeric.coupling.coupling_search`, on a few sign draws of its own) finds the ratio
     largest, from an aligned movement of norm B_w; the record's draws are fresh ones at that W."""
     if instance is not None:  # the user's arrays: the bound record only, no sweep
-        arrays = _instance(instance, ("x", "y", "w_init", "w_out", "w_move", "w_star"))
+        arrays = load_instance(instance, ("x", "y", "w_init", "w_out", "w_move", "w_star"))
         x, y, w_init, w_out, w_move, w_star = (arrays[k] for k in ("x", "y", "w_init", "w_out", "w_move", "w_star"))
         widths, search = (), None
     else:

@@ -44,16 +44,6 @@ LEMMA1_RATE_MARGIN = 0.06
 FAILURE_PROB = 0.05
 
 
-def assumption_constant(activation):
-    """Assumption A's C for ``activation``; raises when the activation violates Assumption A."""
-    result = check_assumption_a(activation)
-    if not result.holds:
-        raise validate.BoundcheckInputError(
-            f"activation must satisfy Assumption A for the bounds of Section 4 (e.g. 'relu3'); "
-            f"{activation!r} fails the clause {result.failing_clause}")
-    return float(result.constant)
-
-
 def _activation(activation):
     """``(C, hypothesis)``: Assumption A's C (1 when Assumption A fails: the record is then outside
     its hypotheses) and the hypothesis evaluated."""
@@ -61,17 +51,9 @@ def _activation(activation):
     return (float(result.constant) if result.holds else 1.0), hyp.assumption_a(activation)
 
 
-def _instance_arrays(instance, required):
-    arrays = load_instance(instance, required=required) if isinstance(instance, str) else dict(instance)
-    missing = [k for k in required if k not in arrays]
-    if missing:
-        raise validate.BoundcheckInputError(f"instance must hold arrays {', '.join(missing)} for this check")
-    return arrays
-
-
 def _instance_problem(instance):
     """``(prob, w_move, B_x)`` from the user's arrays, with :math:`B_x = \\max_i\\|x_i\\|`."""
-    arrays = _instance_arrays(instance, ("x", "w_init", "w_out", "y", "w_move", "w_star"))
+    arrays = load_instance(instance, ("x", "w_init", "w_out", "y", "w_move", "w_star"))
     prob = {k: arrays[k] for k in ("x", "y", "w_init", "w_out", "w_star")}
     return prob, arrays["w_move"], hyp.input_radius_of(prob["x"])
 
