@@ -55,6 +55,8 @@ from ..numeric.optimize import regularizer, regularizer_gradient
 __all__ = ["QuadraticProblem", "Certificate", "support_term"]
 
 EPS = np.finfo(np.float64).eps
+#: What the relaxation's model keeps between evaluations (the core's default is 16 chunks, 512 MiB).
+CACHE_BYTES = 2**30
 
 
 def support_term(lam_min, radius_sq, reg):
@@ -132,7 +134,9 @@ class QuadraticProblem:
         m = self.w_init.shape[0]
         self.n_samples, self.width, self.dim = n, m, d
         #: the model core at these inputs: f^Q and its pullback for W (m, d) and factors (m, d, k)
-        self.model = TaylorModel(self.x, self.w_init, self.w_out, activation=activation)
+        # the solvers evaluate this one model hundreds of times: it keeps its W-independent arrays
+        # (a_r sigma''(w_0r . x_i), n x m) up to CACHE_BYTES rather than the core's default
+        self.model = TaylorModel(self.x, self.w_init, self.w_out, activation=activation, cache_bytes=CACHE_BYTES)
         # c_{ir} = a_r sigma''(w0_r . x_i) / (2 sqrt m), shape (n, m)
         self.coef = self.model.coefficients(2)
         rows, cols = np.triu_indices(d)
@@ -232,14 +236,16 @@ class QuadraticProblem:
         column j is the model's pullback of :math:`\nabla F(z)` at that column.
         """
         columns = [w_move] if w_move.ndim == 2 else [w_move[:, :, j] for j in range(w_move.shape[2])]
-        points = [self.model.at(v, orders=(2,)) for v in columns]  # the k <= max_rank columns
-        z = points[0].value if len(points) == 1 else sum(p.value for p in points)
-        flat = w_move.reshape(self.width, -1)
-        value = self.risk(z) + (regularizer(flat, self.reg, power=4) if self.reg else 0.0)
-        if not gradient:
-            return value, None
-        u = self.risk_gradient(z)
-        grads = [p.vjp(u) for p in points]
+        # per column one (n, d) @ (d, m) product forward and one back: every core when that is large
+        with large(4.0 * self.n_samples * self.width * self.dim * len(columns)):
+            points = [self.model.at(v, orders=(2,)) for v in columns]  # the k <= max_rank columns
+            z = points[0].value if len(points) == 1 else sum(p.value for p in points)
+            flat = w_move.reshape(self.width, -1)
+            value = self.risk(z) + (regularizer(flat, self.reg, power=4) if self.reg else 0.0)
+            if not gradient:
+                return value, None
+            u = self.risk_gradient(z)
+            grads = [p.vjp(u) for p in points]
         grad = grads[0] if w_move.ndim == 2 else np.stack(grads, axis=2)
         if self.reg:
             grad = grad + regularizer_gradient(flat, self.reg, power=4).reshape(w_move.shape)
