@@ -96,13 +96,16 @@ def _provenance_line(provenance):
 
 def _index(table, entries, provenance, figures, files):
     lines = ["# boundcheck report", "",
-             "Bai & Lee, \"Beyond Linearization: On Quadratic and Higher-Order Approximation of Wide Neural Networks\" "
-             "(ICLR 2020): every registered claim checked at the battery's sizes.", ""]
+             "Every claim of the battery checked at its default sizes: Bai & Lee, \"Beyond Linearization: On Quadratic "
+             "and Higher-Order Approximation of Wide Neural Networks\" (ICLR 2020; pack bai-lee-2020) and Nichani, "
+             "Bai & Lee (NeurIPS 2022; pack nichani-bai-lee-2022).", ""]
     if provenance:
         lines += [_provenance_line(provenance), ""]
     lines += ["## Summary", "", table.summary, "",
-              "A record HOLDS when its whole confidence interval clears the bound, is VIOLATED when the whole interval "
-              "is on the wrong side, INCONCLUSIVE otherwise. `*`: measured outside the claim's hypotheses (no evidence "
+              "An inequality HOLDS when its whole confidence interval clears the bound and is VIOLATED when the whole "
+              "interval is on the wrong side; an equality HOLDS when its interval lies inside its stated margin band and "
+              "is VIOLATED when it misses the band; INCONCLUSIVE otherwise. The levels are set for the run as a whole "
+              "(each record prints its own). `*`: measured outside the claim's hypotheses (no evidence "
               "for or against the paper). Notes: `E…` errata of the paper (below), `H…` unmet hypotheses.", "",
               "## Verdicts", "",
               _markdown_table(table, ("claim", "part", "lhs", "relation", "rhs", "used", "verdict", "notes")).rstrip(),
