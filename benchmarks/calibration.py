@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/calibration.py [--seeds 200] [--store calibration.sqlite] [--workers 2]
-                                     [--budget 10] [--budget-seeds 20] [--out data/]
+                                     [--budget 10] [--budget-seeds 10] [--out data/]
 
 1. Specificity: the default battery (both packs) at seeds 0..N-1, each run calibrated as one run, as a
    resumable battery sweep into ``--store`` (``boundcheck trust specificity`` does the same). Writes
@@ -72,7 +72,7 @@ def main():
     parser.add_argument("--store", default="calibration.sqlite")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--budget", type=float, default=10.0)
-    parser.add_argument("--budget-seeds", type=int, default=20)
+    parser.add_argument("--budget-seeds", type=int, default=10)
     parser.add_argument("--out", default="data")
     parser.add_argument("--skip-power", action="store_true")
     args = parser.parse_args()

@@ -16,17 +16,7 @@ from boundcheck.numeric import coupling as cpl
 from boundcheck.numeric import landscape as ls
 from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
 
-#: The level every interval record gets in the default battery (about 60 interval records).
-BATTERY_LEVEL = 1 - 0.05 / 60
-
-
-def _judged(records):
-    records = records if isinstance(records, list) else [records]
-    return [r.at_level(BATTERY_LEVEL) for r in records]
-
-
-def _verdicts(records):
-    return [r.verdict for r in _judged(records)]
+from batterylevel import judged, verdicts
 
 
 def _all_signs(m):
@@ -180,7 +170,7 @@ def test_pooled_sweep_averages_small_widths_and_requires_every_hypothesis():
 
 
 def test_section3_scalings_hold_at_defaults():
-    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(6)))
+    recs = judged(lc.check_section3_scalings(rng=np.random.default_rng(6)))
     assert [r.verdict for r in recs] == [HOLDS] * 4
     assert [r.relation for r in recs] == ["==", "==", "<=", "=="]
     assert recs[1].params["equivalence_margin"] > 0 and "finite-size" in recs[1].params["margin_reason"]
@@ -199,12 +189,12 @@ FAST3 = dict(widths=(64, 128, 256, 512, 1024), replicates=6, draws=4000)
     (dict(claimed_mean=0.02), 0),        # E f^L = 0.02 (about 20% of its rms at m = 512)
 ])
 def test_section3_planted_errors_are_violated(planted, index):
-    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(7), **FAST3, **planted))
+    recs = judged(lc.check_section3_scalings(rng=np.random.default_rng(7), **FAST3, **planted))
     assert recs[index].verdict == VIOLATED
 
 
 def test_section3_cancellation_is_reported_as_its_unmet_condition():
-    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(8), move="both-sided", **FAST3))
+    recs = judged(lc.check_section3_scalings(rng=np.random.default_rng(8), move="both-sided", **FAST3))
     order_one = recs[3]
     assert order_one.unmet_hypotheses == [hyp.NO_CANCELLATION]
     assert order_one.verdict == VIOLATED and order_one.lhs < -0.4 and not order_one.counts_against_paper
@@ -212,41 +202,41 @@ def test_section3_cancellation_is_reported_as_its_unmet_condition():
 
 
 def test_section3_degenerate_draws_are_inconclusive():
-    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=1, replicates=1,
+    recs = judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=1, replicates=1,
                                               widths=(64, 128, 256)))
     assert all(r.verdict == INCONCLUSIVE for r in recs)
-    recs = _judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=2, replicates=2,
+    recs = judged(lc.check_section3_scalings(rng=np.random.default_rng(9), draws=2, replicates=2,
                                               widths=(64, 128, 256)))
     assert HOLDS not in [r.verdict for r in recs]
 
 
 def test_lemma10_holds_worst_case_and_planted_errors_fail():
-    rec = _judged(lc.check_lemma10(rng=np.random.default_rng(10)))[0]
+    rec = judged(lc.check_lemma10(rng=np.random.default_rng(10)))[0]
     assert rec.verdict == HOLDS and rec.params["worst_found_by"].endswith(("(closed form)", "worst-case search"))
     tight = rec.params["tightness"]
     assert 0.05 < tight < 1
-    assert _verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=0.9 * tight)) == [VIOLATED]
-    assert _verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=-1.0)) == [VIOLATED]
+    assert verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=0.9 * tight)) == [VIOLATED]
+    assert verdicts(lc.check_lemma10(rng=np.random.default_rng(10), bound_factor=-1.0)) == [VIOLATED]
 
 
 def test_lemma11_holds_and_planted_errors_fail():
-    recs = _judged(lc.check_lemma11(rng=np.random.default_rng(11)))
+    recs = judged(lc.check_lemma11(rng=np.random.default_rng(11)))
     assert [r.verdict for r in recs] == [HOLDS] * 4
     assert [r.relation for r in recs] == ["<=", "<=", "<=", "<="]
     assert recs[2].params["noninferiority_margin"] == 0.06  # the O(m^-1/2) of (a) is attained
     assert recs[1].params["tightness"] > 0.5  # the large-remainder W nearly attains (C/6) B^3 N^3 m^-1/4
     assert recs[3].params["faster_by"] > 0.3  # a typical Sigma: |Delta| ~ m^-3/4
     fast = dict(widths=(64, 128, 256, 512, 1024), replicates=8)
-    bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=0.5 * recs[1].params["tightness"],
+    bad = judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=0.5 * recs[1].params["tightness"],
                                    claimed_exponents=(-0.7, -0.9), **fast))
     assert [r.verdict for r in bad] == [HOLDS, VIOLATED, VIOLATED, VIOLATED]
-    bad = _judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=-1.0, claimed_exponents=(-1.0, -1.5),
+    bad = judged(lc.check_lemma11(rng=np.random.default_rng(11), bound_factor=-1.0, claimed_exponents=(-1.0, -1.5),
                                    **fast))
     assert [r.verdict for r in bad] == [VIOLATED] * 4
     # a flipped sign of an O(m^-a) exponent is a weaker claim, still true: not VIOLATED
-    weaker = _judged(lc.check_lemma11(rng=np.random.default_rng(11), claimed_exponents=(0.5, 0.25), **fast))
+    weaker = judged(lc.check_lemma11(rng=np.random.default_rng(11), claimed_exponents=(0.5, 0.25), **fast))
     assert [r.verdict for r in weaker[2:]] == [HOLDS, HOLDS]
-    degenerate = _judged(lc.check_lemma11(rng=np.random.default_rng(11), replicates=1, widths=(64, 128, 256)))
+    degenerate = judged(lc.check_lemma11(rng=np.random.default_rng(11), replicates=1, widths=(64, 128, 256)))
     assert [r.verdict for r in degenerate[2:]] == [INCONCLUSIVE] * 2
 
 
@@ -257,23 +247,23 @@ def test_lemma11b_takes_the_largest_input_norm_as_b_x(rng):
     x *= 0.5 / np.linalg.norm(x, axis=1, keepdims=True)
     x[7] *= 4.0
     instance = dict(x=x, w_init=w_init, w_out=w_out, w_move=cpl.random_in_ball(64, 3, 2.0, rng=rng))
-    recs = _judged(lc.check_lemma11(rng=rng, instance=instance))
+    recs = judged(lc.check_lemma11(rng=rng, instance=instance))
     assert len(recs) == 2 and [r.verdict for r in recs] == [HOLDS, HOLDS]
     assert all(r.params["input_radius"] == pytest.approx(2.0) and r.within_hypotheses for r in recs)
-    assert _verdicts(lc.check_lemma10(rng=rng, instance=instance)) == [HOLDS]
+    assert verdicts(lc.check_lemma10(rng=rng, instance=instance)) == [HOLDS]
 
 
 @pytest.mark.parametrize("check", [lc.check_lemma12, lc.check_lemma13, lc.check_lemma14])
 def test_lemmas_12_to_14_hold_and_fail_with_wrong_constants(check):
-    recs = _judged(check(rng=np.random.default_rng(12)))
+    recs = judged(check(rng=np.random.default_rng(12)))
     assert [r.verdict for r in recs] == [HOLDS, HOLDS] and all(r.within_hypotheses for r in recs)
     tight = recs[0].params["tightness"]
     assert 0 < tight < 1e-3
-    bad = _judged(check(rng=np.random.default_rng(12), bound_factor=0.5 * tight, claimed_exponent=-1.0))
+    bad = judged(check(rng=np.random.default_rng(12), bound_factor=0.5 * tight, claimed_exponent=-1.0))
     assert [r.verdict for r in bad] == [VIOLATED, VIOLATED]
-    bad = _judged(check(rng=np.random.default_rng(12), bound_factor=-1.0, widths=()))
+    bad = judged(check(rng=np.random.default_rng(12), bound_factor=-1.0, widths=()))
     assert [r.verdict for r in bad] == [VIOLATED]
-    assert _verdicts(check(rng=np.random.default_rng(12), draws=1, replicates=1, widths=(64, 128, 256))) == [
+    assert verdicts(check(rng=np.random.default_rng(12), draws=1, replicates=1, widths=(64, 128, 256))) == [
         INCONCLUSIVE, INCONCLUSIVE]
 
 
@@ -281,11 +271,11 @@ def test_lemma12_reports_a_non_symmetric_initialization_and_a_squared_loss(rng):
     prob = cpl.planted_problem(40, 16, 3, radius_star=2.0, rng=rng)
     w_move = cpl.aligned_move(prob["w_out"], 3, 2.0, rng=rng)
     broken = dict(prob, w_move=w_move, w_init=prob["w_init"] + 0.3 * rng.standard_normal(prob["w_init"].shape))
-    rec = _judged(lc.check_lemma12(rng=rng, instance=broken, draws=64))[0]
+    rec = judged(lc.check_lemma12(rng=rng, instance=broken, draws=64))[0]
     assert rec.unmet_hypotheses == [hyp.SYMMETRIC] and not rec.counts_against_paper
-    rec = _judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64, loss="squared"))[0]
+    rec = judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64, loss="squared"))[0]
     assert rec.unmet_hypotheses == [hyp.LOSS]
-    rec = _judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64))[0]
+    rec = judged(lc.check_lemma12(rng=rng, instance=dict(prob, w_move=w_move), draws=64))[0]
     assert rec.within_hypotheses and rec.verdict == HOLDS
 
 

@@ -8,7 +8,8 @@ from boundcheck.lemmas import foundation
 from boundcheck.network import equation4_bound, symmetric_init
 from boundcheck.run.runner import run_claim
 
-BATTERY_LEVEL = 1 - 0.05 / 60
+from batterylevel import BATTERY_LEVEL
+
 LABELS = ("Symmetric init", "Randomized terms", "Equation 4 event", "Assumption A")
 
 

@@ -14,17 +14,7 @@ from boundcheck.numeric import generalization as gen
 from boundcheck.numeric import rademacher as rad
 from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
 
-#: The level of each interval record in the default battery (about 60 interval records, run alpha 5%).
-LEVEL = 1 - 0.05 / 60
-
-
-def judged(records):
-    records = records if isinstance(records, list) else [records]
-    return [r.at_level(LEVEL) for r in records]
-
-
-def verdicts(records):
-    return [r.verdict for r in judged(records)]
+from batterylevel import judged, verdicts
 
 
 def _setup(rng, n=40, m=10, d=4):

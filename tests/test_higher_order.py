@@ -14,11 +14,7 @@ from boundcheck.network import network_pm, randomized_taylor_term, taylor_term_p
 from boundcheck.numeric import coupling as cpl
 from boundcheck.results import HOLDS, INCONCLUSIVE, VIOLATED
 
-BATTERY_LEVEL = 1 - 0.05 / 60
-
-
-def _judged(records):
-    return [r.at_level(BATTERY_LEVEL) for r in records]
+from batterylevel import judged
 
 
 def _forward_difference_pair(order):
@@ -99,7 +95,7 @@ def test_the_kth_term_tends_to_its_leading_constant():
 
 
 def test_section6_holds_at_defaults_and_shows_k():
-    recs = _judged(ho.check_section6(rng=np.random.default_rng(3)))
+    recs = judged(ho.check_section6(rng=np.random.default_rng(3)))
     assert [r.verdict for r in recs] == [HOLDS] * 9
     assert [r.params["order"] for r in recs] == [2, 2, 2, 3, 3, 3, 4, 4, 4]
     assert [r.relation for r in recs] == ["==", "<=", "<=", "==", "<=", "<=", "==", "<=", "<="]
@@ -116,14 +112,14 @@ def test_section6_holds_at_defaults_and_shows_k():
     (dict(kth_exponent=-0.1), [HOLDS, HOLDS, VIOLATED]),                  # f^(k) = O(m^-0.1)
 ])
 def test_section6_planted_errors_are_violated(planted, expected):
-    recs = _judged(ho.check_section6(rng=np.random.default_rng(4), orders=(2,), **planted))
+    recs = judged(ho.check_section6(rng=np.random.default_rng(4), orders=(2,), **planted))
     assert [r.verdict for r in recs] == expected
 
 
 def test_section6_degenerate_replicates_are_inconclusive():
-    recs = _judged(ho.check_section6(rng=np.random.default_rng(5), orders=(2,), replicates=1))
+    recs = judged(ho.check_section6(rng=np.random.default_rng(5), orders=(2,), replicates=1))
     assert [r.verdict for r in recs] == [INCONCLUSIVE] * 3
-    recs = _judged(ho.check_section6(rng=np.random.default_rng(5), orders=(2,), replicates=2))
+    recs = judged(ho.check_section6(rng=np.random.default_rng(5), orders=(2,), replicates=2))
     assert HOLDS not in [r.verdict for r in recs]
 
 

@@ -16,7 +16,7 @@ from boundcheck.run.runner import _look_factors, look_spend, run_claim, run_clai
 
 
 @pytest.fixture
-def test_pack(monkeypatch):
+def toy_pack(monkeypatch):
     """A private copy of the registry with two small claims of a pack "test-pack"."""
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
 
@@ -34,26 +34,26 @@ def test_pack(monkeypatch):
     return mean_below
 
 
-def test_unknown_option_is_rejected(test_pack):
+def test_unknown_option_is_rejected(toy_pack):
     with pytest.raises(ValueError, match=r"option 'bound_factor' is not an option of claim 'Mean below bound'; "
                                          r"its options are: bound, centre, draws, scale"):
         run_claim("Mean below bound", bound_factor=0.01)
 
 
-def test_options_reach_the_check(test_pack):
+def test_options_reach_the_check(toy_pack):
     rec = run_claim("test-pack: Mean below bound", seed=1, centre=2.0, draws=400)[0]
     assert rec.verdict == "VIOLATED" and rec.params["n_draws"] == 400 and rec.claim == "Mean below bound"
     assert rec.params["pack"] == "test-pack" and rec.seed == 1
 
 
-def test_declared_hypotheses_must_be_evaluated(test_pack):
+def test_declared_hypotheses_must_be_evaluated(toy_pack):
     with pytest.raises(RuntimeError, match="declares the hypotheses"):
         run_claim("Needs a hypothesis")
     rec = run_claim("Needs a hypothesis", evaluate=True)[0]
     assert rec.params["hypotheses"] == {bc.hyp.SPHERE: False}  # ||(1, 1)|| = sqrt(2): off the unit sphere
 
 
-def test_one_claim_alone_uses_the_whole_alpha(test_pack):
+def test_one_claim_alone_uses_the_whole_alpha(toy_pack):
     rec = run_claim("Mean below bound", seed=0)[0]
     assert rec.params["level"] == pytest.approx(0.95)
     two = run_claims(["Mean below bound", "Needs a hypothesis"], seed=0, options={"evaluate": True}).records
@@ -65,7 +65,7 @@ def test_look_schedule_and_spending():
     assert sum(look_spend(r) for r in range(1, 100000)) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_budget_makes_an_inconclusive_record_decisive(test_pack):
+def test_budget_makes_an_inconclusive_record_decisive(toy_pack):
     # a mean 0.2 below its bound, resolved by ~200 draws but not by the default 40
     runs = [run_claims(["Mean below bound"], seed=s, options={"centre": 0.3}) for s in range(10)]
     assert sum(r.records[0].verdict == "INCONCLUSIVE" for r in runs) >= 7
@@ -75,7 +75,7 @@ def test_budget_makes_an_inconclusive_record_decisive(test_pack):
     assert decided.params["look"] > 1 and decided.params["n_draws"] == 40 * decided.params["effort"]
 
 
-def test_power_on_demand_keeps_the_level(test_pack):
+def test_power_on_demand_keeps_the_level(toy_pack):
     # the least favourable true claim (bound = true mean): repeated looks must not inflate the
     # false-VIOLATED rate beyond alpha
     n_runs = 300
@@ -106,7 +106,7 @@ def test_claims_file_through_the_command_line(tmp_path, capsys, monkeypatch):
     assert "option 'bond' is not an option of claim 'Small quadratic'" in err
 
 
-def test_set_values_are_never_code(test_pack, capsys):
+def test_set_values_are_never_code(toy_pack, capsys):
     from boundcheck.commands.verify import parse_setting
 
     assert parse_setting("draws=64") == ("draws", 64)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _validate as validate
 from ..network import TaylorModel
+from ..numeric.spectrum import ntk_profile
 
 __all__ = ["ntk_kernel", "fit_ntk", "fit_ntk_loo", "empirical_ntk", "feature_covariance"]
 
@@ -31,11 +32,7 @@ def ntk_kernel(x, z, *, input_radius=1.0):
     x = validate.matrix("x", x)
     z = validate.matrix("z", z)
     validate.same_dim("z", z, "x", x)
-    gram = x @ z.T
-    rho = np.clip(gram / input_radius**2, -1.0, 1.0)
-    theta = np.arccos(rho)
-    j2 = 3.0 * np.sin(theta) * rho + (np.pi - theta) * (1.0 + 2.0 * rho**2)
-    return gram * j2 / (8.0 * np.pi)
+    return ntk_profile(input_radius)(x @ z.T / input_radius**2)
 
 
 def fit_ntk(x, y, x_test, *, ridge=1e-8, input_radius=None):

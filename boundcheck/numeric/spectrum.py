@@ -35,13 +35,14 @@ special = lazy("scipy.special")
 __all__ = ["harmonic_dimension", "degree_eigenvalues", "ntk_profile", "spectral_gap"]
 
 
-def harmonic_dimension(dim, degree):
-    r""":math:`N(d, \ell)`: the dimension of the spherical harmonics of degree :math:`\ell` on :math:`S^{d-1}`."""
-    dim = validate.integer("dim", dim, minimum=2)
-    degree = validate.integer("degree", degree, minimum=0)
-    if degree == 0:
+def harmonic_dimension(degree, dim):
+    r""":math:`N(d, k)`, the dimension of the spherical harmonics of degree k on :math:`S^{d-1}`:
+    :math:`(2k + d - 2)\binom{k + d - 3}{k - 1}/k` (and 1 for k = 0)."""
+    k = validate.integer("degree", degree, minimum=0)
+    d = validate.integer("dim", dim, minimum=2)
+    if k == 0:
         return 1
-    return math.comb(dim + degree - 1, degree) - math.comb(dim + degree - 3, degree - 2) if degree >= 2 else dim
+    return (2 * k + d - 2) * math.comb(k + d - 3, k - 1) // k
 
 
 def degree_eigenvalues(profile, dim, max_degree, *, nodes=400):
@@ -67,13 +68,15 @@ def degree_eigenvalues(profile, dim, max_degree, *, nodes=400):
 def ntk_profile(input_radius):
     r"""The profile :math:`h(t)` of the first-layer NTK of :math:`\sigma = \mathrm{relu}^3/6` on the sphere of
     radius :math:`B_x` with :math:`w \sim N(0, B_x^{-2}I)`:
-    :math:`h(t) = B_x^2\,t\,J_2(\arccos t)/(8\pi)` (:func:`boundcheck.experiments.ntk.ntk_kernel`)."""
+    :math:`h(t) = B_x^2\,t\,J_2(\arccos t)/(8\pi)`; :func:`boundcheck.experiments.ntk.ntk_kernel` is
+    :math:`h(x^\top z/B_x^2)`."""
     input_radius = validate.positive("input_radius", input_radius)
 
     def profile(t):
-        t = np.clip(np.asarray(t, dtype=np.float64), -1.0, 1.0)
-        theta = np.arccos(t)
-        j2 = 3.0 * np.sin(theta) * t + (np.pi - theta) * (1.0 + 2.0 * t**2)
+        t = np.asarray(t, dtype=np.float64)
+        rho = np.clip(t, -1.0, 1.0)  # J_2 at the angle; the factor t itself is left as given
+        theta = np.arccos(rho)
+        j2 = 3.0 * np.sin(theta) * rho + (np.pi - theta) * (1.0 + 2.0 * rho**2)
         return input_radius**2 * t * j2 / (8.0 * np.pi)
 
     return profile

@@ -53,7 +53,7 @@ WIDTH_POLY = "width m >= d^2 (our reading of the slides' m = poly(d))"
 
 
 def _low_degree_dimension(dim, degree):
-    return sum(harmonic_dimension(dim, ell) for ell in range(degree + 1))
+    return sum(harmonic_dimension(ell, dim) for ell in range(degree + 1))
 
 
 def _low_degree_plus_sparse(dim, degree, rng):

@@ -40,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 from .. import _validate as validate
+from ..numeric.spectrum import harmonic_dimension  # noqa: F401 - one definition, re-exported here
 
 __all__ = [
     "U", "ORDERS", "arccos_kernel", "parity_parts", "kernel_value", "kernel_at_one", "hermite_coefficient",
@@ -432,15 +433,6 @@ def legendre_polynomial(degree, dim):
     else:
         poly = sp.gegenbauer(k, sp.Rational(d - 2, 2), U)
     return sp.expand(poly / poly.subs(U, 1))
-
-
-def harmonic_dimension(degree, dim):
-    r""":math:`N(d, k)`, the dimension of degree-k spherical harmonics on :math:`S^{d-1}`."""
-    k = validate.integer("degree", degree, minimum=0)
-    d = validate.integer("dim", dim, minimum=2)
-    if k == 0:
-        return 1
-    return (2 * k + d - 2) * math.comb(k + d - 3, k - 1) // k
 
 
 def _poly_moment(poly, dim):
